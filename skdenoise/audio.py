@@ -1,0 +1,403 @@
+"""Audio I/O: the one place where recordings are read, checked, resampled and written.
+
+Everything that turns a user's input (a path, an array, an ``(array, sample_rate)`` pair)
+into a float32 mono waveform goes through :func:`to_waveform`, and everything the package
+writes goes through :func:`write_wav`, which never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike
+#: One recording as a user may give it: a path, an array, or ``(array, sample_rate)``.
+Recording = PathLike | np.ndarray | tuple
+
+#: Largest number of channels accepted on the channel axis of a 2-D array.
+MAX_CHANNELS = 64
+
+
+class AudioError(ValueError):
+    """A recording cannot be used. The message names the recording and the problem."""
+
+
+def is_path(item: Any) -> bool:
+    """Whether ``item`` is a path (``str`` or :class:`os.PathLike`)."""
+    return isinstance(item, (str, os.PathLike))
+
+
+def describe(item: Any, index: int | None = None, *, what: str = "recording") -> str:
+    """Name a recording for messages: its path, or ``"<what> <index>"`` for an array."""
+    if is_path(item):
+        return str(item)
+    if index is None:
+        return what
+    return f"{what} {index}"
+
+
+def check_recordings(recordings: Any, *, what: str = "X") -> list:
+    """Turn ``recordings`` into a list of single recordings, refusing ambiguous shapes.
+
+    Parameters
+    ----------
+    recordings : sequence of recordings, or ndarray of shape (n_recordings, n_samples)
+        A list or tuple of paths/arrays, or a 2-D array whose rows are mono recordings.
+    what : str
+        Name used in error messages (``"X"``, ``"y"``...).
+
+    Returns
+    -------
+    list
+        One entry per recording, in order.
+    """
+    if is_path(recordings):
+        raise TypeError(
+            f"{what} must be a sequence of recordings, got the single path {recordings!r}: "
+            f"wrap it in a list, e.g. [{str(recordings)!r}]."
+        )
+    if isinstance(recordings, np.ndarray):
+        if recordings.ndim == 1:
+            if recordings.dtype == object:
+                return list(recordings)
+            raise AudioError(
+                f"{what} is a single 1-D array: pass a list of recordings, e.g. [waveform]."
+            )
+        if recordings.ndim == 2:
+            return list(recordings)
+        raise AudioError(
+            f"{what} is a {recordings.ndim}-D array: pass a list of 1-D (mono) or 2-D "
+            "(multichannel) arrays, or a 2-D array of shape (n_recordings, n_samples)."
+        )
+    if isinstance(recordings, (bytes, bytearray)) or not isinstance(recordings, Iterable):
+        raise TypeError(
+            f"{what} must be a sequence of paths or arrays, got {type(recordings).__name__}."
+        )
+    items = list(recordings)
+    if not items:
+        raise AudioError(f"{what} is empty: give at least one recording.")
+    return items
+
+
+def read_audio(
+    path: PathLike,
+    *,
+    sample_rate: int | None = None,
+    mono: bool = True,
+) -> tuple[np.ndarray, int]:
+    """Read an audio file as float32.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Any file that soundfile (libsndfile) reads: WAV, FLAC, OGG, MP3, AIFF...
+    sample_rate : int, optional
+        Resample to this rate in Hz. ``None`` keeps the file's rate.
+    mono : bool
+        Average the channels into one.
+
+    Returns
+    -------
+    waveform : ndarray of shape (n_samples,) or (n_channels, n_samples)
+        Samples in [-1, 1].
+    sample_rate : int
+        The rate of ``waveform`` in Hz.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    AudioError
+        The file is not audio that soundfile can decode.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file.")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a folder, not an audio file.")
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(
+            f"{path}: not a readable audio file ({exc}). "
+            "Give a WAV, FLAC, OGG or another format that libsndfile reads."
+        ) from exc
+    waveform = data.mean(axis=1) if mono else data.T
+    if sample_rate is not None and rate != sample_rate:
+        waveform = resample(waveform, rate, sample_rate)
+        rate = sample_rate
+    return np.ascontiguousarray(waveform, dtype=np.float32), int(rate)
+
+
+def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
+    """Resample along the last axis with soxr (high quality).
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (..., n_samples)
+    orig_rate, target_rate : int
+        Rates in Hz.
+
+    Returns
+    -------
+    ndarray of shape (..., ceil(n_samples * target_rate / orig_rate)), float32
+    """
+    if orig_rate == target_rate:
+        return np.asarray(waveform, dtype=np.float32)
+    import librosa
+
+    out = librosa.resample(
+        np.asarray(waveform, dtype=np.float32),
+        orig_sr=orig_rate,
+        target_sr=target_rate,
+        res_type="soxr_hq",
+    )
+    return np.asarray(out, dtype=np.float32)
+
+
+def to_mono(waveform: np.ndarray, *, name: str = "recording") -> np.ndarray:
+    """Mix a 1-D or 2-D array down to one channel.
+
+    A 2-D array is multichannel; its shorter axis is taken as the channel axis, so both
+    soundfile's ``(n_samples, n_channels)`` and librosa's ``(n_channels, n_samples)`` work.
+    """
+    waveform = np.asarray(waveform)
+    if waveform.ndim == 1:
+        return waveform
+    if waveform.ndim == 2:
+        channel_axis = 0 if waveform.shape[0] <= waveform.shape[1] else 1
+        if waveform.shape[channel_axis] > MAX_CHANNELS:
+            raise AudioError(
+                f"{name}: a 2-D array of shape {waveform.shape} is read as multichannel audio, "
+                f"but {waveform.shape[channel_axis]} channels is more than {MAX_CHANNELS}. "
+                "Pass a list of 1-D arrays, one per recording."
+            )
+        return waveform.mean(axis=channel_axis)
+    raise AudioError(
+        f"{name}: a {waveform.ndim}-D array of shape {waveform.shape} is not a recording. "
+        "Give a 1-D (mono) or 2-D (multichannel) array."
+    )
+
+
+def check_waveform(
+    waveform: np.ndarray,
+    *,
+    name: str = "recording",
+    allow_silent: bool = False,
+) -> np.ndarray:
+    """Check that a mono waveform is usable and return it as contiguous float32.
+
+    Raises
+    ------
+    AudioError
+        Empty, non-numeric, NaN/inf samples, or (unless ``allow_silent``) all zeros.
+    """
+    if waveform.dtype.kind not in "fiub":
+        raise AudioError(f"{name}: samples of dtype {waveform.dtype} are not numbers.")
+    if waveform.dtype.kind in "iu":
+        # Integer PCM: scale to [-1, 1] as soundfile does.
+        info = np.iinfo(waveform.dtype)
+        waveform = waveform.astype(np.float64) / max(abs(info.min), info.max)
+    waveform = np.ascontiguousarray(waveform, dtype=np.float32)
+    if waveform.size == 0:
+        raise AudioError(f"{name}: the recording is empty (0 samples).")
+    finite = np.isfinite(waveform)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite)[0])
+        raise AudioError(
+            f"{name}: {int((~finite).sum())} samples are NaN or infinite (first at sample "
+            f"{first}). Clean or drop this recording."
+        )
+    if not allow_silent and not np.any(waveform):
+        raise AudioError(
+            f"{name}: every sample is zero (silent recording); there is nothing to denoise. "
+            "Drop it from the input."
+        )
+    return waveform
+
+
+def to_waveform(
+    item: Recording,
+    *,
+    sample_rate: int,
+    mono: bool = True,
+    name: str = "recording",
+    allow_silent: bool = False,
+) -> np.ndarray:
+    """Turn one recording, as a user gives it, into a float32 mono waveform.
+
+    Parameters
+    ----------
+    item : path, ndarray or (ndarray, int)
+        A file; an array already at ``sample_rate``; or an array with its own rate in Hz.
+    sample_rate : int
+        Rate of the result, in Hz.
+    mono : bool
+        Mix channels down. Only ``True`` is supported by the denoiser.
+    name : str
+        How to name the recording in error messages.
+    allow_silent : bool
+        Accept a recording whose samples are all zero (clean targets may be silent).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float32
+    """
+    if not mono:
+        raise ValueError("only mono=True is supported: the denoiser works on one channel.")
+    if is_path(item):
+        waveform, _ = read_audio(item, sample_rate=sample_rate, mono=True)
+        return check_waveform(waveform, name=str(item), allow_silent=allow_silent)
+    rate = sample_rate
+    if isinstance(item, tuple):
+        if len(item) != 2 or not np.isscalar(item[1]):
+            raise AudioError(f"{name}: a tuple must be (waveform, sample_rate).")
+        item, rate = item
+        rate = int(rate)
+        if rate <= 0:
+            raise AudioError(f"{name}: sample rate {rate} Hz is not positive.")
+    try:
+        array = np.asarray(item)
+    except (TypeError, ValueError) as exc:
+        raise AudioError(f"{name}: cannot be read as an array of samples ({exc}).") from exc
+    if array.dtype == object:
+        raise AudioError(f"{name}: is a {type(item).__name__}, not a path or an array of samples.")
+    waveform = check_waveform(to_mono(array, name=name), name=name, allow_silent=allow_silent)
+    if rate != sample_rate:
+        waveform = resample(waveform, rate, sample_rate)
+    return waveform
+
+
+def load_waveforms(
+    recordings: Sequence[Recording],
+    *,
+    sample_rate: int,
+    what: str = "X",
+    allow_silent: bool = False,
+    progress: bool = False,
+) -> tuple[list[np.ndarray], list[str]]:
+    """Load many recordings with :func:`to_waveform`.
+
+    Returns
+    -------
+    waveforms : list of ndarray of shape (n_samples,)
+    names : list of str
+        The path of each file, or ``"<what>[i]"`` for an array.
+    """
+    items = check_recordings(recordings, what=what)
+    waveforms, names = [], []
+    iterator: Iterable = enumerate(items)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, total=len(items), desc=f"loading {what}", unit="file")
+    for i, item in iterator:
+        name = str(item) if is_path(item) else f"{what}[{i}]"
+        waveforms.append(
+            to_waveform(item, sample_rate=sample_rate, name=name, allow_silent=allow_silent)
+        )
+        names.append(name)
+    return waveforms, names
+
+
+def audio_info(path: PathLike) -> sf._SoundFileInfo:
+    """soundfile's header information, with the same errors as :func:`read_audio`."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file.")
+    try:
+        return sf.info(path)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({exc}).") from exc
+
+
+@contextlib.contextmanager
+def atomic_path(path: PathLike):
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    The temporary file keeps the extension so that format detection works. On any error it
+    is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_wav(
+    path: PathLike,
+    waveform: np.ndarray,
+    sample_rate: int,
+    *,
+    subtype: str | None = None,
+) -> Path:
+    """Write audio atomically: to a temporary name in the same folder, then rename.
+
+    A crash never leaves a half-written file, and an existing file is replaced in one step.
+    The format follows the extension (``.wav``, ``.flac``, ``.ogg``...).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Destination. Its folder is created if needed.
+    waveform : ndarray of shape (n_samples,) or (n_samples, n_channels)
+        Samples in [-1, 1]; values beyond are clipped (with a logged warning) for integer
+        formats.
+    sample_rate : int
+        Rate in Hz.
+    subtype : str, optional
+        soundfile subtype, e.g. ``"PCM_16"`` or ``"FLOAT"``. Default: the format's default.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skdenoise import write_wav
+    >>> out = write_wav(os.path.join(tempfile.mkdtemp(), "tone.wav"),
+    ...                 0.1 * np.sin(np.arange(800) / 5), 8000)
+    >>> out.name
+    'tone.wav'
+    """
+    path = Path(path)
+    waveform = np.asarray(waveform, dtype=np.float32)
+    if waveform.ndim not in (1, 2):
+        raise AudioError(f"{path}: cannot write a {waveform.ndim}-D array as audio.")
+    if not np.isfinite(waveform).all():
+        raise AudioError(f"{path}: refusing to write NaN or infinite samples.")
+    if not path.suffix:
+        raise AudioError(f"{path}: give the file an extension (.wav, .flac...) to pick a format.")
+    fmt = path.suffix.lstrip(".").upper()
+    if fmt not in sf.available_formats():
+        raise AudioError(f"{path}: soundfile cannot write the format {fmt!r}.")
+    if subtype is None:
+        subtype = sf.default_subtype(fmt)
+    if subtype and not subtype.startswith(("FLOAT", "DOUBLE")):
+        peak = float(np.abs(waveform).max(initial=0.0))
+        if peak > 1.0:
+            logger.warning("%s: peak %.3f above full scale, clipped on writing.", path, peak)
+            waveform = np.clip(waveform, -1.0, 1.0)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, waveform, int(sample_rate), subtype=subtype, format=fmt)
+    return path

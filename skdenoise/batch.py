@@ -1,0 +1,105 @@
+"""Small typed containers passed between pipeline steps.
+
+A transformer never changes the number or order of recordings: each container holds one
+entry per recording, in the input's order, plus the settings that made them. The clean
+target travels inside the container at fit time (``targets``), so that it goes through the
+same loading and STFT code as the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .spectral import SpectralSettings
+
+
+class WaveformList(list):
+    """A list of 1-D float32 waveforms that also knows their ``sample_rate`` (Hz).
+
+    It is what :meth:`sklearn.pipeline.Pipeline.predict` returns for a denoising pipeline;
+    it behaves as a plain ``list``.
+    """
+
+    def __init__(self, waveforms=(), sample_rate: int | None = None):
+        super().__init__(waveforms)
+        self.sample_rate = sample_rate
+
+    def __reduce__(self):
+        return (type(self), (list(self), self.sample_rate))
+
+
+@dataclass(frozen=True, eq=False)
+class WaveformBatch:
+    """Mono float32 waveforms at one rate, one per recording.
+
+    Attributes
+    ----------
+    waveforms : tuple of ndarray of shape (n_samples,)
+    sample_rate : int
+        Hz.
+    names : tuple of str
+        Path or ``"X[i]"`` of each recording, for messages.
+    targets : tuple of ndarray, optional
+        Clean references aligned with ``waveforms`` (fit time only).
+    keep_phase : bool
+        Set by ``PhaseKeeper``: the spectral step keeps the phase of its STFT.
+    """
+
+    waveforms: tuple[np.ndarray, ...]
+    sample_rate: int
+    names: tuple[str, ...]
+    targets: tuple[np.ndarray, ...] | None = None
+    keep_phase: bool = False
+
+    def __len__(self) -> int:
+        return len(self.waveforms)
+
+    def replace(self, **changes) -> WaveformBatch:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class SpectrogramBatch:
+    """Log-magnitude frames of each recording, with what is needed to go back.
+
+    Attributes
+    ----------
+    frames : tuple of ndarray of shape (n_frames, n_freq, frame_columns)
+        Log-magnitude in dB; ``n_frames`` varies per recording.
+    settings : SpectralSettings
+        The settings that made ``frames``.
+    waveforms : tuple of ndarray of shape (n_samples,)
+        The input waveforms (exact lengths; the dry part of a dry/wet mix).
+    names : tuple of str
+    phases : tuple of ndarray of shape (n_freq, n_columns), optional
+        Phase of the input's STFT, in radians (kept when ``PhaseKeeper`` ran).
+    target_frames : tuple of ndarray, optional
+        Log-magnitude frames of the clean targets (fit time only).
+    """
+
+    frames: tuple[np.ndarray, ...]
+    settings: SpectralSettings
+    waveforms: tuple[np.ndarray, ...]
+    names: tuple[str, ...]
+    phases: tuple[np.ndarray, ...] | None = None
+    target_frames: tuple[np.ndarray, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def sample_rate(self) -> int:
+        """Rate of the waveforms in Hz."""
+        return self.settings.sample_rate
+
+    @property
+    def lengths(self) -> tuple[int, ...]:
+        """Samples of each input recording."""
+        return tuple(len(w) for w in self.waveforms)
+
+    def replace(self, **changes) -> SpectrogramBatch:
+        """A copy with some fields changed."""
+        return replace(self, **changes)

@@ -1,0 +1,315 @@
+"""Quality metrics: plain functions, arrays (or texts) in, float out.
+
+Signal metrics compare an estimate with its clean reference:
+
+============  ==========================  ================  ===============
+function      what                        unit / range      better
+============  ==========================  ================  ===============
+``si_sdr``    scale-invariant SDR         dB, unbounded     higher
+``pesq``      ITU-T P.862 (P.862.2 wb)    MOS-LQO, 1.0-4.6  higher
+``stoi``      short-time intelligibility  0-1               higher
+============  ==========================  ================  ===============
+
+Text metrics compare a recogniser's hypothesis with a reference transcript (jiwer), on
+texts normalised the same way on both sides (:func:`normalize_text`):
+
+=======  ===========================  ================  ======
+``wer``  word error rate              >= 0 (may be > 1)  lower
+``mer``  match error rate             0-1               lower
+``wil``  word information lost       0-1               lower
+=======  ===========================  ================  ======
+
+An estimate longer or shorter than its reference is trimmed to (or zero-padded to) the
+reference's length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "mer",
+    "normalize_text",
+    "pesq",
+    "si_sdr",
+    "stoi",
+    "text_measures",
+    "wer",
+    "wil",
+]
+
+#: Rates in Hz that PESQ supports.
+PESQ_RATES = (8000, 16000)
+
+
+def _pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    reference = np.asarray(reference, dtype=np.float64)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    if reference.ndim != 1 or estimate.ndim != 1:
+        raise ValueError(
+            f"reference and estimate must be 1-D waveforms, got shapes {reference.shape} "
+            f"and {estimate.shape}."
+        )
+    if reference.size == 0:
+        raise ValueError("the reference is empty (0 samples).")
+    if not (np.isfinite(reference).all() and np.isfinite(estimate).all()):
+        raise ValueError("reference or estimate holds NaN or infinite samples.")
+    if not np.any(reference):
+        raise ValueError(
+            "the reference is silent (all zeros): the metric is undefined against silence."
+        )
+    n = reference.size
+    if estimate.size >= n:
+        estimate = estimate[:n]
+    else:
+        estimate = np.pad(estimate, (0, n - estimate.size))
+    return reference, estimate
+
+
+def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Scale-invariant signal-to-distortion ratio (Le Roux et al., 2019), in dB.
+
+    Both signals are made zero-mean; the reference is scaled to best fit the estimate, and
+    the ratio of its energy to that of the residual is returned.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n_samples,)
+        Clean signal; must not be silent.
+    estimate : ndarray of shape (n_samples_est,)
+        Trimmed or zero-padded to ``n_samples``.
+
+    Returns
+    -------
+    float
+        dB. A perfect (or rescaled) estimate scores about 300 dB rather than infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.metrics import si_sdr
+    >>> rng = np.random.default_rng(0)
+    >>> s = rng.standard_normal(8000)
+    >>> round(si_sdr(s, 0.5 * s)) > 100
+    True
+    """
+    reference, estimate = _pair(reference, estimate)
+    reference = reference - reference.mean()
+    estimate = estimate - estimate.mean()
+    energy = float(np.dot(reference, reference))
+    if energy == 0.0:
+        raise ValueError("the reference is constant: SI-SDR is undefined.")
+    alpha = float(np.dot(estimate, reference)) / energy
+    target = alpha * reference
+    residual = estimate - target
+    # The residual's energy is floored at 1e-30 of the reference's: a perfect estimate
+    # scores about 300 dB instead of infinity.
+    residual_energy = max(float(np.dot(residual, residual)), 1e-30 * energy)
+    return float(10.0 * np.log10(float(np.dot(target, target)) / residual_energy))
+
+
+def pesq(
+    reference: np.ndarray,
+    estimate: np.ndarray,
+    sample_rate: int,
+    *,
+    mode: str | None = None,
+) -> float:
+    """Perceptual evaluation of speech quality (ITU-T P.862), MOS-LQO.
+
+    Parameters
+    ----------
+    reference, estimate : ndarray of shape (n_samples,)
+    sample_rate : {8000, 16000}
+        Rate of both signals in Hz.
+    mode : {"nb", "wb"}, optional
+        Narrowband (P.862.1) or wideband (P.862.2). Default: ``"nb"`` at 8 kHz, ``"wb"`` at
+        16 kHz.
+
+    Returns
+    -------
+    float
+        About 1.0 (bad) to 4.5 (nb) / 4.64 (wb).
+
+    Raises
+    ------
+    ValueError
+        Unsupported rate or mode, silent reference, or no speech found by PESQ.
+    """
+    from pesq import NoUtterancesError, PesqError
+    from pesq import pesq as _pesq
+
+    if sample_rate not in PESQ_RATES:
+        raise ValueError(
+            f"PESQ needs 8000 or 16000 Hz audio, got {sample_rate} Hz: resample first "
+            "(skdenoise.audio.resample)."
+        )
+    mode = mode or ("nb" if sample_rate == 8000 else "wb")
+    if mode not in ("nb", "wb"):
+        raise ValueError(f"mode must be 'nb' or 'wb', got {mode!r}.")
+    if mode == "wb" and sample_rate != 16000:
+        raise ValueError("wideband PESQ needs 16000 Hz audio.")
+    reference, estimate = _pair(reference, estimate)
+    try:
+        return float(_pesq(sample_rate, reference, estimate, mode))
+    except (NoUtterancesError, PesqError) as exc:
+        raise ValueError(f"PESQ could not score this pair: {exc}") from exc
+
+
+def stoi(
+    reference: np.ndarray,
+    estimate: np.ndarray,
+    sample_rate: int,
+    *,
+    extended: bool = False,
+) -> float:
+    """Short-time objective intelligibility (Taal et al., 2011), via ``pystoi``.
+
+    Parameters
+    ----------
+    reference, estimate : ndarray of shape (n_samples,)
+    sample_rate : int
+        Rate of both signals in Hz (resampled internally to 10 kHz).
+    extended : bool
+        Extended STOI (Jensen & Taal, 2016).
+
+    Returns
+    -------
+    float
+        Within 0-1 for STOI (ESTOI may go slightly below 0).
+    """
+    from pystoi import stoi as _stoi
+
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}.")
+    reference, estimate = _pair(reference, estimate)
+    min_samples = int(0.4 * sample_rate)
+    if reference.size < min_samples:
+        raise ValueError(
+            f"STOI needs at least 0.4 s of audio ({min_samples} samples at {sample_rate} Hz), "
+            f"got {reference.size}."
+        )
+    return float(_stoi(reference, estimate, sample_rate, extended=extended))
+
+
+# ----------------------------------------------------------------------------- text metrics
+
+_CONTRACTIONS = {
+    r"\bwon't\b": "will not",
+    r"\bcan't\b": "can not",
+    r"\bshan't\b": "shall not",
+    r"\blet's\b": "let us",
+    r"\bain't\b": "is not",
+    r"n't\b": " not",
+    r"'re\b": " are",
+    r"'m\b": " am",
+    r"'ll\b": " will",
+    r"'ve\b": " have",
+    r"'d\b": " would",
+    r"\bit's\b": "it is",
+    r"\bthat's\b": "that is",
+    r"\bwhat's\b": "what is",
+    r"\bthere's\b": "there is",
+    r"\bhe's\b": "he is",
+    r"\bshe's\b": "she is",
+}
+
+
+def normalize_text(text: str) -> str:
+    """Normalise a transcript for scoring.
+
+    Lowercase; typographic apostrophes made plain; contractions expanded ("don't" ->
+    "do not"); punctuation removed (a hyphen becomes a space); whitespace collapsed.
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import normalize_text
+    >>> normalize_text("  Don't STOP -- it's   well-known!")
+    'do not stop it is well known'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"a transcript must be a str, got {type(text).__name__}.")
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    for pattern, repl in _CONTRACTIONS.items():
+        text = re.sub(pattern, repl, text)
+    text = re.sub(r"[-_/]", " ", text)
+    text = re.sub(r"[^\w\s]", "", text)
+    return " ".join(text.split())
+
+
+def _texts(value: str | Sequence[str], what: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    values = list(value)
+    if not all(isinstance(v, str) for v in values):
+        raise TypeError(f"{what} must be a str or a sequence of str.")
+    return values
+
+
+def text_measures(
+    reference: str | Sequence[str], hypothesis: str | Sequence[str]
+) -> dict[str, float]:
+    """WER, MER and WIL of ``hypothesis`` against ``reference``, after normalisation.
+
+    Lists are scored as one corpus (errors summed over all sentences, as jiwer does).
+    Sentences whose normalised reference is empty are dropped; if every reference is empty,
+    the error is 0 when every hypothesis is empty too, else 1.
+
+    Returns
+    -------
+    dict
+        ``{"wer": ..., "mer": ..., "wil": ...}``.
+    """
+    import jiwer
+
+    refs = _texts(reference, "reference")
+    hyps = _texts(hypothesis, "hypothesis")
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses.")
+    if not refs:
+        raise ValueError("no transcripts to score.")
+    pairs = [(normalize_text(r), normalize_text(h)) for r, h in zip(refs, hyps)]
+    kept = [(r, h) for r, h in pairs if r]
+    if not kept:
+        value = 0.0 if all(not h for _, h in pairs) else 1.0
+        return {"wer": value, "mer": value, "wil": value}
+    # jiwer rejects an empty hypothesis string; an empty hypothesis means all deletions.
+    words = jiwer.process_words([r for r, _ in kept], [h or "" for _, h in kept])
+    return {"wer": float(words.wer), "mer": float(words.mer), "wil": float(words.wil)}
+
+
+def wer(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:
+    """Word error rate: (substitutions + deletions + insertions) / reference words.
+
+    Parameters
+    ----------
+    reference, hypothesis : str or sequence of str
+        One sentence each, or aligned lists scored as one corpus.
+
+    Returns
+    -------
+    float
+        0 is perfect; can exceed 1 when the hypothesis inserts many words.
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import wer
+    >>> wer("the cat sat", "The cat sat!")
+    0.0
+    >>> round(wer("the cat sat", "the cat"), 3)
+    0.333
+    """
+    return text_measures(reference, hypothesis)["wer"]
+
+
+def mer(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:
+    """Match error rate: errors / (hits + errors), within [0, 1]. Lower is better."""
+    return text_measures(reference, hypothesis)["mer"]
+
+
+def wil(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:
+    """Word information lost, within [0, 1]. Lower is better."""
+    return text_measures(reference, hypothesis)["wil"]

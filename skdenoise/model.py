@@ -1,0 +1,202 @@
+"""The U-Net and the numerical conventions of its input and output (functional core).
+
+:func:`build_unet` is the package's one model builder. The network maps the scaled noisy
+log-magnitude to the scaled *noise* log-magnitude, ``noisy dB - clean dB``; the denoised
+log-magnitude is ``noisy dB - predicted noise dB`` (:func:`apply_noise_estimate`).
+
+Keras (and TensorFlow) are imported only when a model is built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["apply_noise_estimate", "build_unet", "check_architecture", "noise_target"]
+
+
+def check_architecture(
+    *,
+    n_freq: int,
+    n_columns: int,
+    filters: int,
+    depth: int,
+    patch_size: int,
+    dropout: float,
+    **_: object,
+) -> None:
+    """Raise ``ValueError`` if these U-Net hyperparameters cannot build a network."""
+    if not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise ValueError(f"depth must be an integer >= 1, got {depth!r}.")
+    if not isinstance(filters, (int, np.integer)) or filters < 1:
+        raise ValueError(f"filters must be an integer >= 1, got {filters!r}.")
+    if patch_size not in (1, 2, 4):
+        raise ValueError(f"patch_size must be 1, 2 or 4, got {patch_size!r}.")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be within [0, 1), got {dropout!r}.")
+    step = patch_size * 2 ** (depth - 1)
+    for name, size in (("n_freq", n_freq), ("n_columns", n_columns)):
+        if size % step:
+            raise ValueError(
+                f"{name}={size} must be divisible by patch_size * 2**(depth - 1) = {step}: "
+                f"lower depth (now {depth}) or choose n_fft/frame_length so that it divides."
+            )
+
+
+def build_unet(
+    *,
+    n_freq: int = 128,
+    n_columns: int = 128,
+    filters: int = 16,
+    depth: int = 5,
+    dropout: float = 0.5,
+    kernel_size: int = 3,
+    patch_size: int = 1,
+    negative_slope: float = 0.2,
+    output_activation: str | None = None,
+    seed: int | None = None,
+):
+    """Build the U-Net (a Keras 3 functional model, not compiled).
+
+    Reference architecture (``patch_size=1``, ``depth=5``, ``filters=16``): per level two
+    ``kernel_size`` convolutions with LeakyReLU, filters doubling per level (16 ... 256);
+    max-pooling down; up-sampling followed by a 2x2 convolution up; skip concatenations;
+    dropout at the bottom; a 3x3 convolution to 2 channels and a 1x1 convolution to the
+    output. 1,941,093 parameters.
+
+    ``patch_size=2`` folds each 2x2 block of the input into 4 channels before the first
+    level and unfolds the output the same way (space-to-depth): the same network then works
+    at half the resolution, about twice as fast on a CPU.
+
+    Parameters
+    ----------
+    n_freq, n_columns : int
+        Input frame shape (frequency bins, STFT columns); both divisible by
+        ``patch_size * 2 ** (depth - 1)``.
+    filters : int
+        Filters of the first level.
+    depth : int
+        Number of levels (resolutions), bottom included.
+    dropout : float
+        Dropout rate at the bottom level.
+    kernel_size : int
+        Size of the square convolution kernels.
+    patch_size : {1, 2, 4}
+        Space-to-depth factor; 1 is the reference.
+    negative_slope : float
+        Slope of the LeakyReLU for negative inputs.
+    output_activation : str, optional
+        Activation of the last layer (``None``: linear; ``"tanh"`` as in the seed code).
+    seed : int, optional
+        Seed of the weight initialisers and the dropout.
+
+    Returns
+    -------
+    keras.Model
+        Input and output of shape (batch, n_freq, n_columns, 1).
+
+    Examples
+    --------
+    >>> from skdenoise.model import build_unet
+    >>> build_unet().count_params()
+    1941093
+    """
+    check_architecture(
+        n_freq=n_freq,
+        n_columns=n_columns,
+        filters=filters,
+        depth=depth,
+        patch_size=patch_size,
+        dropout=dropout,
+    )
+    import keras
+    from keras import layers
+
+    seeds = iter(range(10_000)) if seed is None else iter(range(seed, seed + 10_000))
+
+    def init():
+        value = next(seeds)
+        return keras.initializers.GlorotUniform(seed=None if seed is None else value)
+
+    def conv(x, n, size, name):
+        x = layers.Conv2D(n, size, padding="same", kernel_initializer=init(), name=name)(x)
+        return layers.LeakyReLU(negative_slope=negative_slope, name=f"{name}_act")(x)
+
+    inputs = keras.Input((n_freq, n_columns, 1), name="noisy_scaled")
+    x = inputs
+    p = patch_size
+    if p > 1:
+        x = layers.Reshape((n_freq // p, p, n_columns // p, p), name="patch_split")(x)
+        x = layers.Permute((1, 3, 2, 4), name="patch_order")(x)
+        x = layers.Reshape((n_freq // p, n_columns // p, p * p), name="patch_fold")(x)
+
+    skips = []
+    for level in range(depth):
+        n = filters * 2**level
+        x = conv(x, n, kernel_size, f"down{level}_a")
+        x = conv(x, n, kernel_size, f"down{level}_b")
+        if level == depth - 1:
+            if dropout > 0:
+                x = layers.Dropout(
+                    dropout, seed=None if seed is None else seed + 7919, name="bottom_dropout"
+                )(x)
+        else:
+            skips.append(x)
+            x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    for level in reversed(range(depth - 1)):
+        n = filters * 2**level
+        x = layers.UpSampling2D(2, name=f"upsample{level}")(x)
+        x = conv(x, n, 2, f"up{level}_conv")
+        x = layers.Concatenate(name=f"skip{level}")([skips[level], x])
+        x = conv(x, n, kernel_size, f"up{level}_a")
+        x = conv(x, n, kernel_size, f"up{level}_b")
+    x = conv(x, 2 * p * p, 3, "head")
+    x = layers.Conv2D(
+        p * p, 1, activation=output_activation, kernel_initializer=init(), name="noise_scaled"
+    )(x)
+    if p > 1:
+        x = layers.Reshape((n_freq // p, n_columns // p, p, p), name="patch_unfold")(x)
+        x = layers.Permute((1, 3, 2, 4), name="patch_unorder")(x)
+        x = layers.Reshape((n_freq, n_columns, 1), name="patch_join")(x)
+    name = f"unet_d{depth}_f{filters}" + (f"_p{p}" if p > 1 else "")
+    return keras.Model(inputs, x, name=name)
+
+
+def noise_target(
+    noisy_db: np.ndarray, clean_db: np.ndarray, *, max_attenuation_db: float | None = None
+) -> np.ndarray:
+    """The training target: noise log-magnitude, ``noisy dB - clean dB``.
+
+    Parameters
+    ----------
+    noisy_db, clean_db : ndarray of the same shape
+        Log-magnitudes in dB.
+    max_attenuation_db : float, optional
+        Bounded subtraction: clip the target to ``[0, max_attenuation_db]`` (the denoiser
+        then only attenuates, by at most this much). ``None`` is the unbounded reference.
+
+    Returns
+    -------
+    ndarray, float32, same shape
+    """
+    target = np.asarray(noisy_db, dtype=np.float32) - np.asarray(clean_db, dtype=np.float32)
+    if max_attenuation_db is not None:
+        target = np.clip(target, 0.0, float(max_attenuation_db))
+    return target
+
+
+def apply_noise_estimate(
+    noisy_db: np.ndarray,
+    noise_db: np.ndarray,
+    *,
+    max_attenuation_db: float | None = None,
+    floor_db: float = -100.0,
+) -> np.ndarray:
+    """Denoised log-magnitude: ``noisy dB - noise dB``, floored at ``floor_db``.
+
+    With ``max_attenuation_db``, the noise estimate is first clipped to
+    ``[0, max_attenuation_db]`` (bounded subtraction, as in :func:`noise_target`).
+    """
+    noise_db = np.asarray(noise_db, dtype=np.float32)
+    if max_attenuation_db is not None:
+        noise_db = np.clip(noise_db, 0.0, float(max_attenuation_db))
+    return np.maximum(np.asarray(noisy_db, dtype=np.float32) - noise_db, floor_db)

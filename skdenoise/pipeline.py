@@ -1,0 +1,207 @@
+"""The denoising pipeline, its model files and the shipped pretrained model.
+
+A model file (``.npz``) holds every step's parameters as JSON and the network's weights as
+arrays: no pickle, so it loads across scikit-learn and Keras versions and cannot run code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from .audio import PathLike, atomic_path
+from .regressor import UNetNoiseRegressor
+from .transformers import LogSpectrogram, PhaseKeeper, WaveformLoader, WaveformRebuilder
+
+__all__ = ["load_model", "load_pretrained", "make_denoising_pipeline", "save_model"]
+
+STEP_NAMES = ("load", "phase", "spec", "unet", "rebuild")
+MODEL_FORMAT = "skdenoise-model"
+MODEL_FORMAT_VERSION = 1
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+#: Shipped model file for each sample rate.
+PRETRAINED_FILES = {8000: "skdenoise-8k.npz", 16000: "skdenoise-16k.npz"}
+
+
+def make_denoising_pipeline(**params) -> Pipeline:
+    """Build the denoising pipeline ``load -> phase -> spec -> unet -> rebuild``.
+
+    Parameters
+    ----------
+    **params
+        Step parameters in scikit-learn's ``step__param`` form, e.g.
+        ``unet__filters=8, rebuild__dry=0.2, load__sample_rate=16000``.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        ``fit(noisy, clean)`` takes aligned sequences of paths or 1-D arrays;
+        ``predict(noisy)`` returns a list of 1-D float32 arrays of the inputs' lengths at
+        ``load__sample_rate`` Hz; ``score(noisy, clean)`` is the mean SI-SDR in dB.
+
+    Examples
+    --------
+    >>> from skdenoise import make_denoising_pipeline
+    >>> pipe = make_denoising_pipeline(unet__filters=8, rebuild__dry=0.1)
+    >>> [name for name, _ in pipe.steps]
+    ['load', 'phase', 'spec', 'unet', 'rebuild']
+    """
+    pipe = Pipeline(
+        [
+            ("load", WaveformLoader()),
+            ("phase", PhaseKeeper()),
+            ("spec", LogSpectrogram()),
+            ("unet", UNetNoiseRegressor()),
+            ("rebuild", WaveformRebuilder()),
+        ]
+    )
+    if params:
+        pipe.set_params(**params)
+    return pipe
+
+
+def _check_pipeline(pipe) -> None:
+    if not isinstance(pipe, Pipeline) or tuple(pipe.named_steps) != STEP_NAMES:
+        raise TypeError(
+            "save_model takes a pipeline made by make_denoising_pipeline() (steps "
+            f"{STEP_NAMES}), got {type(pipe).__name__}."
+        )
+
+
+def _json_params(estimator) -> dict:
+    params = estimator.get_params(deep=False)
+    for key, value in params.items():
+        if isinstance(value, np.generic):
+            params[key] = value.item()
+        elif not isinstance(value, (int, float, str, bool, type(None))):
+            raise TypeError(
+                f"{type(estimator).__name__}.{key}={value!r} cannot be saved in a model file; "
+                "use an int seed for random_state."
+            )
+    return params
+
+
+def save_model(pipe: Pipeline, path: PathLike, *, dtype: str = "float32") -> Path:
+    """Save a fitted denoising pipeline to a ``.npz`` model file (atomically).
+
+    Parameters
+    ----------
+    pipe : Pipeline
+        A fitted pipeline from :func:`make_denoising_pipeline`.
+    path : str or PathLike
+        Destination; ``.npz`` is appended if missing.
+    dtype : {"float32", "float16"}
+        Storage type of the weights (``float16`` halves the file; weights are converted
+        back to float32 on loading).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from . import __version__
+
+    _check_pipeline(pipe)
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype must be 'float32' or 'float16', got {dtype!r}.")
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_name(path.name + ".npz")
+    regressor: UNetNoiseRegressor = pipe.named_steps["unet"]
+    fitted, weights = regressor._fitted_state()
+    params = {name: _json_params(step) for name, step in pipe.steps}
+    params["unet"]["checkpoint_path"] = None
+    meta = {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "skdenoise_version": __version__,
+        "params": params,
+        "fitted": fitted,
+        "n_weights": len(weights),
+    }
+    arrays = {f"w{i}": w.astype(dtype) for i, w in enumerate(weights)}
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **arrays)
+    return path
+
+
+def read_model_meta(path: PathLike) -> dict:
+    """The JSON metadata of a model file (parameters, fitted scalars, history)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file.")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"{path}: not a skdenoise model file ({exc}).") from exc
+    if meta.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{path}: not a skdenoise model file.")
+    if meta.get("format_version", 0) > MODEL_FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: model format {meta['format_version']} is newer than this skdenoise "
+            "understands; upgrade skdenoise."
+        )
+    return meta
+
+
+def load_model(path: PathLike) -> Pipeline:
+    """Load a pipeline saved by :func:`save_model`.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Fitted, ready to ``predict``.
+    """
+    path = Path(path)
+    meta = read_model_meta(path)
+    pipe = make_denoising_pipeline()
+    for name, params in meta["params"].items():
+        pipe.named_steps[name].set_params(**params)
+    with np.load(path, allow_pickle=False) as data:
+        weights = [data[f"w{i}"] for i in range(meta["n_weights"])]
+    pipe.named_steps["unet"]._restore_fitted(meta["fitted"], weights)
+    return pipe
+
+
+def pretrained_path(sample_rate: int = 8000) -> Path:
+    """Path of the shipped model file for ``sample_rate`` Hz."""
+    if sample_rate not in PRETRAINED_FILES:
+        raise ValueError(
+            f"no pretrained model for {sample_rate} Hz; available: {sorted(PRETRAINED_FILES)}."
+        )
+    path = PRETRAINED_DIR / PRETRAINED_FILES[sample_rate]
+    if not path.exists():
+        shipped = sorted(r for r, f in PRETRAINED_FILES.items() if (PRETRAINED_DIR / f).exists())
+        raise FileNotFoundError(
+            f"the pretrained {sample_rate} Hz model is not shipped in this installation "
+            f"({path}); shipped rates: {shipped or 'none'}."
+        )
+    return path
+
+
+def load_pretrained(sample_rate: int = 8000) -> Pipeline:
+    """The shipped default model, a fitted denoising pipeline (loads offline).
+
+    Parameters
+    ----------
+    sample_rate : int, default=8000
+        Rate of the model in Hz. Inputs at other rates are resampled to it by the pipeline.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> pipe = load_pretrained()
+    >>> out = pipe.predict([np.random.default_rng(0).normal(0, 0.1, 8000)])
+    >>> out[0].shape
+    (8000,)
+    """
+    return load_model(pretrained_path(sample_rate))

@@ -1,0 +1,747 @@
+"""``UNetNoiseRegressor``: a scikit-learn estimator around the Keras U-Net.
+
+It learns the noise log-magnitude (``noisy dB - clean dB``) from all frames of all
+recordings, in shuffled batches, and gives back each recording's denoised log-magnitude.
+Inputs are standardised with a mean and scale learned over the training set (one global
+affine map: absolute levels are kept, there is no per-frame normalisation).
+
+Training data is either a :class:`~skdenoise.batch.SpectrogramBatch` holding the clean
+targets (what a denoising pipeline passes), or a *frame source* that streams
+``(noisy_db, clean_db)`` frame pairs without holding the data set in memory
+(:mod:`skdenoise.datasets`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import check_random_state
+
+from .batch import SpectrogramBatch
+from .model import apply_noise_estimate, build_unet, check_architecture, noise_target
+from .spectral import SpectralSettings
+
+logger = logging.getLogger(__name__)
+
+#: Frames per model call at inference. Calls are padded to this size so that the compiled
+#: graph is traced once, whatever the number of frames.
+INFERENCE_BATCH = 32
+#: Frames used to estimate the input and target scales of a streamed data set.
+STREAM_SCALE_FRAMES = 512
+#: Frames held by the shuffle buffer when streaming.
+STREAM_SHUFFLE_FRAMES = 256
+
+_LOSSES = ("huber", "mse", "mae")
+_LOCK = threading.Lock()
+
+#: Fitted scalars saved with a model (``_fitted_state``).
+_FITTED_SCALARS = (
+    "input_mean_",
+    "input_scale_",
+    "target_scale_",
+    "n_epochs_",
+    "best_epoch_",
+    "n_train_frames_",
+)
+
+
+def is_frame_source(X) -> bool:
+    """Whether ``X`` streams frame pairs (see :class:`skdenoise.datasets.FrameSource`)."""
+    return hasattr(X, "frame_pairs") and hasattr(X, "split")
+
+
+class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
+    """U-Net that predicts the noise log-spectrogram of noisy speech.
+
+    Parameters
+    ----------
+    filters : int, default=16
+        Filters of the first level, doubling per level.
+    depth : int, default=5
+        Levels of the U-Net (resolutions, bottom included).
+    dropout : float, default=0.5
+        Dropout rate at the bottom level.
+    kernel_size : int, default=3
+        Convolution kernel size.
+    patch_size : {1, 2, 4}, default=1
+        Space-to-depth folding before the first level (1: the reference; 2: about twice as
+        fast on a CPU).
+    loss : {"huber", "mse", "mae"}, default="huber"
+        Loss on the scaled noise log-magnitude.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    epochs : int, default=10
+        Maximum passes over the training frames.
+    batch_size : int, default=16
+        Frames per gradient step.
+    validation_fraction : float, default=0.1
+        Share of the *recordings* held out to monitor the loss (whole recordings, so that no
+        recording has frames on both sides). Needs at least two recordings; 0 disables it.
+    early_stopping : bool, default=True
+        Stop when the monitored loss (validation if any, else training) has not improved for
+        ``patience`` epochs, and keep the weights of the best epoch. Without it, training
+        runs all ``epochs`` and keeps the last weights.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    max_attenuation_db : float, optional
+        Bounded subtraction: the noise estimate is clipped to ``[0, max_attenuation_db]`` dB,
+        in training targets and in predictions. ``None`` is the unbounded reference.
+    output_activation : {None, "tanh"}, default=None
+        Activation of the last layer; ``None`` is linear.
+    checkpoint_path : str, optional
+        File (``.npz``) written atomically after every epoch with the weights, the optimiser
+        state and the history. If it exists when ``fit`` starts and was made with the same
+        parameters, training resumes after its last epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, dropout, the validation split and the shuffling.
+    verbose : int, default=0
+        0: silent; 1: a progress bar per epoch and a log line per epoch.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network.
+    settings_ : SpectralSettings
+        Spectral settings of the training frames; inputs at predict time must match.
+    input_mean_, input_scale_ : float
+        Affine map of the noisy dB to the network input, ``(db - mean) / scale``.
+    target_scale_ : float
+        Scale of the noise dB in the network output.
+    history_ : dict of list of float
+        Loss (and ``val_loss``) per epoch.
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept.
+    n_train_frames_ : int
+        Frames seen per training epoch.
+
+    Examples
+    --------
+    >>> from skdenoise import UNetNoiseRegressor
+    >>> UNetNoiseRegressor(filters=4, depth=2).get_params()["filters"]
+    4
+    """
+
+    def __init__(
+        self,
+        filters: int = 16,
+        depth: int = 5,
+        dropout: float = 0.5,
+        kernel_size: int = 3,
+        patch_size: int = 1,
+        loss: str = "huber",
+        learning_rate: float = 1e-3,
+        epochs: int = 10,
+        batch_size: int = 16,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = True,
+        patience: int = 5,
+        max_attenuation_db: float | None = None,
+        output_activation: str | None = None,
+        checkpoint_path: str | None = None,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.filters = filters
+        self.depth = depth
+        self.dropout = dropout
+        self.kernel_size = kernel_size
+        self.patch_size = patch_size
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.max_attenuation_db = max_attenuation_db
+        self.output_activation = output_activation
+        self.checkpoint_path = checkpoint_path
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ parameters
+
+    def _check_params(self) -> None:
+        if self.loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        for name in ("epochs", "batch_size", "patience"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be within [0, 1), got {self.validation_fraction!r}."
+            )
+        if self.max_attenuation_db is not None and not self.max_attenuation_db > 0:
+            raise ValueError(
+                f"max_attenuation_db must be > 0 or None, got {self.max_attenuation_db!r}."
+            )
+        if self.output_activation not in (None, "tanh", "linear"):
+            raise ValueError(
+                f"output_activation must be None or 'tanh', got {self.output_activation!r}."
+            )
+
+    def _architecture(self, settings: SpectralSettings) -> dict:
+        n_freq, n_columns = settings.frame_shape
+        return {
+            "n_freq": int(n_freq),
+            "n_columns": int(n_columns),
+            "filters": int(self.filters),
+            "depth": int(self.depth),
+            "dropout": float(self.dropout),
+            "kernel_size": int(self.kernel_size),
+            "patch_size": int(self.patch_size),
+            "output_activation": None
+            if self.output_activation in (None, "linear")
+            else self.output_activation,
+        }
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X, y=None):
+        """Train the U-Net.
+
+        Parameters
+        ----------
+        X : SpectrogramBatch or frame source
+            Noisy log-magnitude frames carrying their clean targets (``target_frames``), as
+            a denoising pipeline passes them; or a frame source streaming pairs.
+        y : ignored, or sequence of ndarray
+            In a pipeline ``y`` (the clean audio) already travels inside ``X``. Standalone,
+            ``y`` may give the clean log-magnitude frames, one array per recording shaped
+            like ``X.frames[i]``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        rng = check_random_state(self.random_state)
+        if is_frame_source(X):
+            return self._fit_stream(X, rng)
+        batch, targets = self._training_pairs(X, y)
+        settings = batch.settings
+        arch = self._architecture(settings)
+        check_architecture(**arch)
+        order = rng.permutation(len(batch))
+        n_val = round(self.validation_fraction * len(batch))
+        if len(batch) < 2:
+            n_val = 0
+        n_val = min(n_val, len(batch) - 1)
+        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+
+        def stack(indices):
+            noisy = np.concatenate([batch.frames[i] for i in indices])
+            target = np.concatenate(
+                [
+                    noise_target(
+                        batch.frames[i], targets[i], max_attenuation_db=self.max_attenuation_db
+                    )
+                    for i in indices
+                ]
+            )
+            return noisy, target
+
+        x_train, t_train = stack(train_idx)
+        self.input_mean_ = float(np.mean(x_train))
+        self.input_scale_ = float(max(np.std(x_train), 1e-3))
+        self.target_scale_ = float(max(np.std(t_train), 1e-3))
+        train = (self._scale_input(x_train), self._scale_target(t_train))
+        del x_train, t_train
+        val = None
+        if n_val:
+            x_val, t_val = stack(val_idx)
+            val = (self._scale_input(x_val), self._scale_target(t_val))
+        self.n_train_frames_ = len(train[0])
+        self._train(arch, settings, train, val, rng)
+        return self
+
+    def _training_pairs(self, X, y):
+        if not isinstance(X, SpectrogramBatch):
+            raise TypeError(
+                f"UNetNoiseRegressor.fit expects a SpectrogramBatch (the output of "
+                f"LogSpectrogram) or a frame source, got {type(X).__name__}. Use "
+                "make_denoising_pipeline() to train from audio."
+            )
+        targets = X.target_frames
+        if targets is None:
+            if isinstance(y, SpectrogramBatch):
+                targets = y.frames
+            elif (
+                y is not None
+                and all(
+                    isinstance(t, np.ndarray) and t.shape == f.shape for t, f in zip(y, X.frames)
+                )
+                and len(y) == len(X)
+            ):
+                targets = tuple(np.asarray(t, dtype=np.float32) for t in y)
+            else:
+                raise ValueError(
+                    "no clean targets: X carries no target_frames and y is not a list of "
+                    "clean log-magnitude frames shaped like X.frames. Fit the whole pipeline "
+                    "(make_denoising_pipeline().fit(noisy, clean)) so that y goes through the "
+                    "same STFT as X."
+                )
+        if len(targets) != len(X):
+            raise ValueError(f"X has {len(X)} recordings but {len(targets)} targets.")
+        return X, targets
+
+    def _scale_input(self, noisy_db: np.ndarray) -> np.ndarray:
+        return ((noisy_db - self.input_mean_) / self.input_scale_)[..., None].astype(np.float32)
+
+    def _scale_target(self, noise_db: np.ndarray) -> np.ndarray:
+        return (noise_db / self.target_scale_)[..., None].astype(np.float32)
+
+    def _fit_stream(self, source, rng):
+        settings = getattr(source, "settings", None)
+        if settings is None:
+            raise ValueError(
+                "the frame source has no spectral settings: pass it through a denoising "
+                "pipeline (pipe.fit(source)) or give it settings=LogSpectrogram().settings(...)."
+            )
+        arch = self._architecture(settings)
+        seed = rng.randint(0, 2**31 - 1)
+        if self.validation_fraction > 0:
+            train_src, val_src = source.split(self.validation_fraction, random_state=seed)
+        else:
+            train_src, val_src = source, None
+        # Scales from a bounded sample of the stream.
+        xs, ts, n = [], [], 0
+        for noisy, clean in train_src.frame_pairs(epoch=0):
+            xs.append(noisy)
+            ts.append(noise_target(noisy, clean, max_attenuation_db=self.max_attenuation_db))
+            n += len(noisy)
+            if n >= STREAM_SCALE_FRAMES:
+                break
+        if not xs:
+            raise ValueError("the frame source yielded no frames.")
+        sample_x, sample_t = np.concatenate(xs), np.concatenate(ts)
+        self.input_mean_ = float(np.mean(sample_x))
+        self.input_scale_ = float(max(np.std(sample_x), 1e-3))
+        self.target_scale_ = float(max(np.std(sample_t), 1e-3))
+        del xs, ts, sample_x, sample_t
+        self.n_train_frames_ = int(train_src.n_frames_hint() or 0)
+        self._train(arch, settings, train_src, val_src, rng, seed=seed)
+        return self
+
+    def _stream_dataset(self, source, seed: int, *, shuffle: bool):
+        import tensorflow as tf
+
+        n_freq, n_columns = source.settings.frame_shape
+        epoch_counter = {"epoch": 0}
+
+        def generator():
+            epoch = epoch_counter["epoch"]
+            epoch_counter["epoch"] += 1
+            for noisy, clean in source.frame_pairs(epoch=epoch):
+                target = noise_target(noisy, clean, max_attenuation_db=self.max_attenuation_db)
+                x, t = self._scale_input(noisy), self._scale_target(target)
+                for i in range(len(x)):
+                    yield x[i], t[i]
+
+        spec = tf.TensorSpec((n_freq, n_columns, 1), tf.float32)
+        dataset = tf.data.Dataset.from_generator(generator, output_signature=(spec, spec))
+        if shuffle:
+            dataset = dataset.shuffle(STREAM_SHUFFLE_FRAMES, seed=seed)
+        return dataset.batch(int(self.batch_size)).prefetch(2), epoch_counter
+
+    def _train(self, arch, settings, train, val, rng, seed: int | None = None) -> None:
+        import keras
+
+        if seed is None:
+            seed = rng.randint(0, 2**31 - 1)
+        model = build_unet(**arch, seed=seed)
+        losses = {
+            "huber": keras.losses.Huber(delta=1.0),
+            "mse": keras.losses.MeanSquaredError(),
+            "mae": keras.losses.MeanAbsoluteError(),
+        }
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=float(self.learning_rate)),
+            loss=losses[self.loss],
+        )
+        self.settings_ = settings
+        self.architecture_ = arch
+        monitor = _TrainingMonitor(self, has_validation=val is not None)
+        initial_epoch = monitor.resume(model)
+        streaming = is_frame_source(train)
+        fit_kwargs: dict = {}
+        if streaming:
+            train_ds, counter = self._stream_dataset(train, seed, shuffle=True)
+            counter["epoch"] = initial_epoch
+            fit_kwargs["x"] = train_ds
+            if val is not None:
+                fit_kwargs["validation_data"] = self._stream_dataset(val, seed, shuffle=False)[0]
+            monitor.steps = -(-self.n_train_frames_ // int(self.batch_size)) or None
+        else:
+            # Shuffled here with a seeded generator: Keras would shuffle arrays with an
+            # unseeded TensorFlow op.
+            batches = _array_batches(*train, int(self.batch_size), seed)
+            fit_kwargs["x"] = batches
+            if val is not None:
+                fit_kwargs["validation_data"] = val
+                fit_kwargs["validation_batch_size"] = int(self.batch_size)
+            monitor.steps = len(batches)
+        if initial_epoch < int(self.epochs) and not monitor.stopped:
+            model.fit(
+                **fit_kwargs,
+                epochs=int(self.epochs),
+                initial_epoch=initial_epoch,
+                callbacks=[monitor],
+                verbose=0,
+            )
+        monitor.finish(model)
+        self.model_ = model
+        self.__dict__.pop("_infer", None)
+
+    # ------------------------------------------------------------------ inference
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                "This UNetNoiseRegressor is not fitted yet: call fit(noisy, clean) on the "
+                "pipeline first, or use skdenoise.load_pretrained() for the shipped model."
+            )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+    def _inference_fn(self):
+        fn = self.__dict__.get("_infer")
+        if fn is not None:
+            return fn
+        with _LOCK:
+            fn = self.__dict__.get("_infer")
+            if fn is None:
+                import tensorflow as tf
+
+                model = self.model_
+                n_freq, n_columns = self.settings_.frame_shape
+                fn = tf.function(
+                    lambda x: model(x, training=False),
+                    input_signature=[
+                        tf.TensorSpec((INFERENCE_BATCH, n_freq, n_columns, 1), tf.float32)
+                    ],
+                    jit_compile=_jit_available(),
+                    reduce_retracing=True,
+                )
+                self.__dict__["_infer"] = fn
+        return fn
+
+    def denoise_frames(self, frames_db: np.ndarray) -> np.ndarray:
+        """Denoised log-magnitude of a stack of frames (the functional entry point).
+
+        Parameters
+        ----------
+        frames_db : ndarray of shape (n_frames, n_freq, frame_columns)
+            Noisy log-magnitude in dB.
+
+        Returns
+        -------
+        ndarray of the same shape, float32, dB
+        """
+        self._check_fitted()
+        frames_db = np.asarray(frames_db, dtype=np.float32)
+        if frames_db.ndim != 3 or frames_db.shape[1:] != tuple(self.settings_.frame_shape):
+            raise ValueError(
+                f"frames of shape {frames_db.shape[1:]} do not match the model's "
+                f"{tuple(self.settings_.frame_shape)}: use the spectral settings it was "
+                "trained with."
+            )
+        fn = self._inference_fn()
+        out = np.empty_like(frames_db)
+        for start in range(0, len(frames_db), INFERENCE_BATCH):
+            chunk = frames_db[start : start + INFERENCE_BATCH]
+            x = self._scale_input(chunk)
+            if len(x) < INFERENCE_BATCH:
+                x = np.concatenate(
+                    [x, np.zeros((INFERENCE_BATCH - len(x), *x.shape[1:]), np.float32)]
+                )
+            noise = np.asarray(fn(x))[: len(chunk), ..., 0] * self.target_scale_
+            out[start : start + len(chunk)] = apply_noise_estimate(
+                chunk,
+                noise,
+                max_attenuation_db=self.max_attenuation_db,
+                floor_db=self.settings_.floor_db,
+            )
+        return out
+
+    def _check_batch(self, X) -> SpectrogramBatch:
+        self._check_fitted()
+        if not isinstance(X, SpectrogramBatch):
+            raise TypeError(
+                f"UNetNoiseRegressor expects a SpectrogramBatch, got {type(X).__name__}."
+            )
+        mine, theirs = self.settings_, X.settings
+        if (mine.n_fft, mine.hop_length, mine.frame_length) != (
+            theirs.n_fft,
+            theirs.hop_length,
+            theirs.frame_length,
+        ) or mine.sample_rate != theirs.sample_rate:
+            raise ValueError(
+                f"the model was trained on {mine} but receives {theirs}: use the same "
+                "sample_rate, n_fft, hop_length and frame_length."
+            )
+        return X
+
+    def predict(self, X) -> list[np.ndarray]:
+        """Denoised log-magnitude frames of each recording.
+
+        All frames of all recordings are batched into large model calls.
+
+        Parameters
+        ----------
+        X : SpectrogramBatch
+
+        Returns
+        -------
+        list of ndarray of shape (n_frames_i, n_freq, frame_columns), dB
+        """
+        batch = self._check_batch(X)
+        counts = [len(f) for f in batch.frames]
+        denoised = self.denoise_frames(np.concatenate(batch.frames))
+        return list(np.split(denoised, np.cumsum(counts)[:-1]))
+
+    def transform(self, X) -> SpectrogramBatch:
+        """The batch with its frames replaced by the denoised ones."""
+        return X.replace(frames=tuple(self.predict(X)), target_frames=None)
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then transform ``X`` (a frame source is passed through untouched)."""
+        self.fit(X, y)
+        if is_frame_source(X):
+            return X
+        return self.transform(X)
+
+    # ------------------------------------------------------------------ persistence
+
+    def _fitted_state(self) -> tuple[dict, list[np.ndarray]]:
+        """JSON-able fitted attributes and the weight arrays."""
+        self._check_fitted()
+        meta = {name: getattr(self, name) for name in _FITTED_SCALARS}
+        meta["architecture_"] = self.architecture_
+        meta["settings_"] = self.settings_.__dict__.copy()
+        meta["history_"] = {k: [float(v) for v in vs] for k, vs in self.history_.items()}
+        return meta, [np.asarray(w) for w in self.model_.get_weights()]
+
+    def _restore_fitted(self, meta: dict, weights: list[np.ndarray]) -> None:
+        """Inverse of :meth:`_fitted_state`."""
+        for name in _FITTED_SCALARS:
+            setattr(self, name, meta[name])
+        self.architecture_ = dict(meta["architecture_"])
+        self.settings_ = SpectralSettings(**meta["settings_"])
+        self.history_ = {k: list(v) for k, v in meta["history_"].items()}
+        model = build_unet(**self.architecture_)
+        model.set_weights([np.asarray(w, dtype=np.float32) for w in weights])
+        self.model_ = model
+        self.__dict__.pop("_infer", None)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_infer", None)
+        if "model_" in state:
+            meta, weights = self._fitted_state()
+            state.pop("model_")
+            state["_fitted_blob"] = (meta, weights)
+        return state
+
+    def __setstate__(self, state):
+        blob = state.pop("_fitted_blob", None)
+        self.__dict__.update(state)
+        if blob is not None:
+            self._restore_fitted(*blob)
+
+
+def _array_batches(x: np.ndarray, t: np.ndarray, batch_size: int, seed: int):
+    """A ``keras.utils.PyDataset`` over in-memory arrays, reshuffled every epoch."""
+    import keras
+
+    class ArrayBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self) -> int:
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, index: int):
+            rows = np.sort(self.order[index * batch_size : (index + 1) * batch_size])
+            return x[rows], t[rows]
+
+        def on_epoch_end(self) -> None:
+            self.order = self.rng.permutation(len(x))
+
+    return ArrayBatches()
+
+
+def _jit_available() -> bool:
+    """XLA compilation of the inference graph, unless ``SKDENOISE_NO_JIT`` is set."""
+    return not os.environ.get("SKDENOISE_NO_JIT")
+
+
+class _TrainingMonitor:
+    """Progress bar, history, early stopping and per-epoch checkpoints, as a Keras callback.
+
+    Built lazily as a subclass of ``keras.callbacks.Callback`` (Keras is imported on use).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        import keras
+
+        monitor_cls = type("TrainingMonitor", (_MonitorMixin, keras.callbacks.Callback), {})
+        return monitor_cls(*args, **kwargs)
+
+
+class _MonitorMixin:
+    def __init__(self, estimator: UNetNoiseRegressor, *, has_validation: bool):
+        super().__init__()
+        self.estimator = estimator
+        self.key = "val_loss" if has_validation else "loss"
+        self.history: dict[str, list[float]] = {}
+        self.best = np.inf
+        self.best_epoch = 0
+        self.best_weights = None
+        self.wait = 0
+        self.stopped = False
+        self.steps: int | None = None
+        self.bar = None
+        self.path = Path(estimator.checkpoint_path) if estimator.checkpoint_path else None
+
+    # ---- checkpoints
+    def _signature(self) -> dict:
+        est = self.estimator
+        params = est.get_params()
+        for volatile in ("epochs", "verbose", "checkpoint_path", "patience", "early_stopping"):
+            params.pop(volatile)
+        params["random_state"] = repr(params["random_state"])
+        return {
+            "params": params,
+            "settings": est.settings_.__dict__,
+            "scales": [est.input_mean_, est.input_scale_, est.target_scale_],
+        }
+
+    def resume(self, model) -> int:
+        """Load the checkpoint if it matches; return the epoch to start from."""
+        if self.path is None or not self.path.exists():
+            return 0
+        import json
+
+        with np.load(self.path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            sig = self._signature()
+            if meta["signature"]["params"] != sig["params"] or (
+                meta["signature"]["settings"] != sig["settings"]
+            ):
+                raise ValueError(
+                    f"{self.path}: this checkpoint was made with other parameters or spectral "
+                    "settings; delete it or choose another checkpoint_path."
+                )
+            n_w = meta["n_weights"]
+            model.set_weights([data[f"w{i}"] for i in range(n_w)])
+            model.optimizer.build(model.trainable_variables)
+            opt_vars = [data[f"o{i}"] for i in range(meta["n_optimizer"])]
+            for var, value in zip(model.optimizer.variables, opt_vars):
+                var.assign(value)
+            if meta["n_best"]:
+                self.best_weights = [data[f"b{i}"] for i in range(meta["n_best"])]
+        est = self.estimator
+        est.input_mean_, est.input_scale_, est.target_scale_ = meta["signature"]["scales"]
+        self.history = {k: list(v) for k, v in meta["history"].items()}
+        self.best, self.best_epoch, self.wait = meta["best"], meta["best_epoch"], meta["wait"]
+        self.stopped = meta["stopped"]
+        epoch = int(meta["epoch"])
+        logger.info("%s: resuming after epoch %d", self.path, epoch)
+        return epoch
+
+    def _save(self, epoch: int) -> None:
+        import json
+
+        from .audio import atomic_path
+
+        model = self.model
+        weights = model.get_weights()
+        opt = [np.asarray(v) for v in model.optimizer.variables]
+        best = self.best_weights or []
+        meta = {
+            "signature": self._signature(),
+            "epoch": epoch,
+            "history": self.history,
+            "best": float(self.best),
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped": self.stopped,
+            "n_weights": len(weights),
+            "n_optimizer": len(opt),
+            "n_best": len(best),
+        }
+        arrays = {f"w{i}": w for i, w in enumerate(weights)}
+        arrays.update({f"o{i}": o for i, o in enumerate(opt)})
+        arrays.update({f"b{i}": b for i, b in enumerate(best)})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, meta=np.array(json.dumps(meta)), **arrays)
+
+    # ---- Keras hooks
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.estimator.verbose:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=self.steps,
+                desc=f"epoch {epoch + 1}/{self.estimator.epochs}",
+                unit="batch",
+                leave=False,
+            )
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            self.bar.update(1)
+            if logs and "loss" in logs and batch % 10 == 0:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        logs = logs or {}
+        for key, value in logs.items():
+            if key in ("loss", "val_loss"):
+                self.history.setdefault(key, []).append(float(value))
+        current = float(logs.get(self.key, np.inf))
+        if current < self.best:
+            self.best, self.best_epoch, self.wait = current, epoch + 1, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.estimator.early_stopping and self.wait >= self.estimator.patience:
+                self.stopped = True
+                self.model.stop_training = True
+        if self.estimator.verbose:
+            logger.info(
+                "epoch %d: %s",
+                epoch + 1,
+                ", ".join(f"{k}={float(v):.4f}" for k, v in logs.items()),
+            )
+        if self.path is not None:
+            self._save(epoch + 1)
+
+    def finish(self, model) -> None:
+        """Keep the best weights and write the fitted attributes."""
+        if self.best_weights is not None and self.estimator.early_stopping:
+            model.set_weights(self.best_weights)
+        est = self.estimator
+        est.history_ = self.history
+        est.n_epochs_ = len(self.history.get("loss", []))
+        est.best_epoch_ = int(self.best_epoch)

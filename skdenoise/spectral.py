@@ -1,0 +1,324 @@
+"""Spectral transforms: the one STFT code path of the package (functional core).
+
+A recording of ``n_samples`` samples has one centred STFT of ``n_columns`` columns
+(:meth:`SpectralSettings.n_columns`; 8064 samples give exactly 128). Its log-magnitude (dB)
+is cut into *frames* of ``frame_length // hop_length`` columns (128 x 128 with the
+defaults), the unit the U-Net works on. Frames start
+every ``frame_hop`` samples; the last frame is aligned to the end of the recording (it
+overlaps its neighbour rather than being padded or dropped), and a recording shorter than
+one frame is padded by mirroring its own columns, so that the network never sees artificial
+silence. Overlapping frames are blended back with a smooth weight.
+
+All functions take a :class:`SpectralSettings`, which the ``LogSpectrogram`` transformer
+builds from its parameters: it is the single source of truth for every STFT here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SpectralSettings:
+    """Everything that defines the spectral representation.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Rate of the waveforms, in Hz.
+    frame_length : int
+        Length of one network frame in samples; a multiple of ``hop_length``.
+    n_fft : int
+        FFT size in samples; ``n_fft // 2 + 1`` frequency bins.
+    hop_length : int
+        STFT hop in samples.
+    frame_hop : int, optional
+        Distance between frame starts in samples (a multiple of ``hop_length``);
+        ``None`` means ``frame_length`` (no overlap).
+    floor_db : float
+        Magnitudes are floored at this level in dB before the log (and frames padded with it).
+    """
+
+    sample_rate: int = 8000
+    frame_length: int = 8064
+    n_fft: int = 255
+    hop_length: int = 63
+    frame_hop: int | None = None
+    floor_db: float = -100.0
+
+    def __post_init__(self) -> None:
+        for field in ("sample_rate", "frame_length", "n_fft", "hop_length"):
+            value = getattr(self, field)
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"{field} must be a positive integer, got {value!r}.")
+        if self.hop_length > self.n_fft:
+            raise ValueError(
+                f"hop_length={self.hop_length} is larger than n_fft={self.n_fft}: the STFT "
+                "would skip samples and could not be inverted."
+            )
+        if self.frame_length % self.hop_length:
+            raise ValueError(
+                f"frame_length={self.frame_length} must be a multiple of "
+                f"hop_length={self.hop_length} so that frames hold whole STFT columns "
+                f"(e.g. {self.hop_length * max(1, round(self.frame_length / self.hop_length))})."
+            )
+        hop = self.frame_length if self.frame_hop is None else self.frame_hop
+        if hop <= 0 or hop % self.hop_length or hop > self.frame_length:
+            raise ValueError(
+                f"frame_hop={self.frame_hop} must be a positive multiple of hop_length="
+                f"{self.hop_length}, at most frame_length={self.frame_length}."
+            )
+        if not np.isfinite(self.floor_db):
+            raise ValueError(f"floor_db must be finite, got {self.floor_db!r}.")
+
+    @property
+    def n_freq(self) -> int:
+        """Frequency bins per column: ``n_fft // 2 + 1``."""
+        return self.n_fft // 2 + 1
+
+    @property
+    def frame_columns(self) -> int:
+        """STFT columns per frame: ``frame_length // hop_length``."""
+        return self.frame_length // self.hop_length
+
+    @property
+    def frame_hop_columns(self) -> int:
+        """Columns between frame starts."""
+        hop = self.frame_length if self.frame_hop is None else self.frame_hop
+        return hop // self.hop_length
+
+    @property
+    def frame_shape(self) -> tuple[int, int]:
+        """Shape of one frame: ``(n_freq, frame_columns)``."""
+        return (self.n_freq, self.frame_columns)
+
+    def n_columns(self, n_samples: int) -> int:
+        """Columns of the centred STFT of ``n_samples`` samples (as librosa computes it).
+
+        The signal is padded by ``n_fft // 2`` on both sides, so with an odd ``n_fft`` a
+        ``frame_length`` of samples gives exactly ``frame_columns`` columns.
+        """
+        padded = n_samples + 2 * (self.n_fft // 2)
+        return 1 + max(0, padded - self.n_fft) // self.hop_length
+
+    def n_frames(self, n_columns: int) -> int:
+        """Frames needed to cover ``n_columns`` columns (at least one)."""
+        extra = max(0, n_columns - self.frame_columns)
+        return 1 + -(-extra // self.frame_hop_columns)
+
+
+def stft(waveform: np.ndarray, settings: SpectralSettings) -> np.ndarray:
+    """Centred STFT with a Hann window.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+    settings : SpectralSettings
+
+    Returns
+    -------
+    ndarray of shape (n_freq, n_columns), complex64
+    """
+    import librosa
+
+    with warnings.catch_warnings():
+        # Recordings shorter than n_fft are fine here: centring pads them with zeros.
+        warnings.filterwarnings("ignore", message="n_fft=.* is too large", category=UserWarning)
+        spec = librosa.stft(
+            np.asarray(waveform, dtype=np.float32),
+            n_fft=settings.n_fft,
+            hop_length=settings.hop_length,
+            window="hann",
+            center=True,
+            pad_mode="constant",
+        )
+    return spec.astype(np.complex64, copy=False)
+
+
+def istft(spec: np.ndarray, settings: SpectralSettings, length: int) -> np.ndarray:
+    """Inverse of :func:`stft`, giving exactly ``length`` samples.
+
+    Parameters
+    ----------
+    spec : ndarray of shape (n_freq, n_columns), complex
+    settings : SpectralSettings
+    length : int
+        Number of samples of the result (the original length).
+
+    Returns
+    -------
+    ndarray of shape (length,), float32
+    """
+    import librosa
+
+    out = librosa.istft(
+        spec,
+        n_fft=settings.n_fft,
+        hop_length=settings.hop_length,
+        window="hann",
+        center=True,
+        length=length,
+    )
+    return out.astype(np.float32, copy=False)
+
+
+def magnitude_to_db(magnitude: np.ndarray, settings: SpectralSettings) -> np.ndarray:
+    """``20 log10(magnitude)``, floored at ``settings.floor_db``. Absolute, no reference."""
+    amin = 10.0 ** (settings.floor_db / 20.0)
+    return (20.0 * np.log10(np.maximum(magnitude, amin))).astype(np.float32)
+
+
+def db_to_magnitude(db: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`magnitude_to_db` (above the floor)."""
+    return np.power(10.0, np.asarray(db, dtype=np.float32) / 20.0, dtype=np.float32)
+
+
+def frame_starts(n_columns: int, settings: SpectralSettings) -> np.ndarray:
+    """First column of every frame covering ``n_columns`` columns.
+
+    Frames start every ``frame_hop_columns``; the last one ends at the last column (or, for
+    a recording shorter than one frame, the only one starts at 0).
+    """
+    starts = np.arange(settings.n_frames(n_columns)) * settings.frame_hop_columns
+    starts[-1] = max(0, n_columns - settings.frame_columns)
+    return starts
+
+
+def split_frames(spec_db: np.ndarray, settings: SpectralSettings) -> np.ndarray:
+    """Cut a log-magnitude spectrogram into frames of ``frame_columns`` columns.
+
+    A spectrogram narrower than one frame is padded by mirroring its columns.
+
+    Parameters
+    ----------
+    spec_db : ndarray of shape (n_freq, n_columns)
+    settings : SpectralSettings
+
+    Returns
+    -------
+    ndarray of shape (n_frames, n_freq, frame_columns), float32
+    """
+    spec_db = np.asarray(spec_db, dtype=np.float32)
+    n_columns = spec_db.shape[1]
+    width = settings.frame_columns
+    if n_columns < width:
+        mode = "symmetric" if n_columns > 1 else "edge"
+        spec_db = np.pad(spec_db, ((0, 0), (0, width - n_columns)), mode=mode)
+    starts = frame_starts(n_columns, settings)
+    return np.stack([spec_db[:, s : s + width] for s in starts])
+
+
+def frame_weight(settings: SpectralSettings) -> np.ndarray:
+    """Blending weight over the columns of one frame, shape (frame_columns,).
+
+    A raised-sine taper over the ``frame_length - frame_hop`` columns that overlap a
+    neighbour (with no overlap, a short taper that only matters for the last frame, which
+    always overlaps); it never reaches zero, so every column keeps a positive total weight.
+    """
+    width = settings.frame_columns
+    overlap = width - settings.frame_hop_columns
+    if overlap == 0:
+        overlap = max(1, width // 8)
+    weight = np.ones(width, dtype=np.float32)
+    if overlap > 0:
+        ramp = np.sin(0.5 * np.pi * (np.arange(overlap) + 0.5) / overlap) ** 2
+        weight[:overlap] = ramp
+        weight[-overlap:] = np.minimum(weight[-overlap:], ramp[::-1])
+    return weight
+
+
+def join_frames(frames: np.ndarray, settings: SpectralSettings, n_columns: int) -> np.ndarray:
+    """Inverse of :func:`split_frames`: blend frames back into ``n_columns`` columns.
+
+    Parameters
+    ----------
+    frames : ndarray of shape (n_frames, n_freq, frame_columns)
+    settings : SpectralSettings
+    n_columns : int
+        Columns of the original spectrogram.
+
+    Returns
+    -------
+    ndarray of shape (n_freq, n_columns), float32
+    """
+    n_frames, n_freq, width = frames.shape
+    starts = frame_starts(n_columns, settings)
+    if len(starts) != n_frames:
+        raise ValueError(f"{n_frames} frames given, but {n_columns} columns need {len(starts)}.")
+    if n_frames == 1:
+        return np.array(frames[0][:, :n_columns], dtype=np.float32)
+    weight = frame_weight(settings)
+    acc = np.zeros((n_freq, n_columns), dtype=np.float64)
+    norm = np.zeros(n_columns, dtype=np.float64)
+    for frame, start in zip(frames, starts):
+        acc[:, start : start + width] += frame * weight
+        norm[start : start + width] += weight
+    return (acc / norm).astype(np.float32)
+
+
+def analyse(
+    waveform: np.ndarray, settings: SpectralSettings, *, keep_phase: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """One STFT giving both the log-magnitude frames and the phase.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+    settings : SpectralSettings
+    keep_phase : bool
+        Return the phase as well (needed to rebuild a waveform).
+
+    Returns
+    -------
+    frames : ndarray of shape (n_frames, n_freq, frame_columns), float32, dB
+    phase : ndarray of shape (n_freq, n_columns), float32 radians, or None
+    """
+    spec = stft(waveform, settings)
+    frames = split_frames(magnitude_to_db(np.abs(spec), settings), settings)
+    phase = np.angle(spec).astype(np.float32) if keep_phase else None
+    return frames, phase
+
+
+def log_magnitude_frames(waveform: np.ndarray, settings: SpectralSettings) -> np.ndarray:
+    """Log-magnitude frames of a waveform, shape (n_frames, n_freq, frame_columns)."""
+    return analyse(waveform, settings, keep_phase=False)[0]
+
+
+def synthesise(
+    frames_db: np.ndarray,
+    phase: np.ndarray,
+    settings: SpectralSettings,
+    length: int,
+) -> np.ndarray:
+    """Rebuild a waveform from log-magnitude frames and a kept phase.
+
+    Parameters
+    ----------
+    frames_db : ndarray of shape (n_frames, n_freq, frame_columns)
+        Log-magnitude in dB (e.g. the denoised estimate).
+    phase : ndarray of shape (n_freq, n_columns)
+        Phase in radians, from :func:`analyse` of the *input* (noisy) waveform.
+    settings : SpectralSettings
+    length : int
+        Samples of the result: the input's exact length.
+
+    Returns
+    -------
+    ndarray of shape (length,), float32
+    """
+    n_columns = phase.shape[1]
+    magnitude = db_to_magnitude(join_frames(frames_db, settings, n_columns))
+    spec = magnitude * np.exp(1j * phase.astype(np.float32)).astype(np.complex64)
+    return istft(spec, settings, length)
+
+
+def mix_dry(enhanced: np.ndarray, dry_input: np.ndarray, dry: float) -> np.ndarray:
+    """``(1 - dry) * enhanced + dry * dry_input``: 0 is fully enhanced, 1 is the input."""
+    if not 0.0 <= dry <= 1.0:
+        raise ValueError(f"dry must be within [0, 1], got {dry!r}.")
+    if dry == 0.0:
+        return enhanced.astype(np.float32, copy=False)
+    return ((1.0 - dry) * enhanced + dry * dry_input).astype(np.float32)

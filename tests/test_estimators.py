@@ -1,0 +1,171 @@
+"""scikit-learn behaviour of every estimator and of the pipeline."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+from skdenoise import (
+    LogSpectrogram,
+    PhaseKeeper,
+    UNetNoiseRegressor,
+    WaveformLoader,
+    WaveformRebuilder,
+    make_denoising_pipeline,
+)
+from skdenoise.batch import WaveformList
+from tests.conftest import noisy_pairs
+
+ESTIMATORS = [
+    WaveformLoader(),
+    PhaseKeeper(),
+    LogSpectrogram(),
+    UNetNoiseRegressor(),
+    WaveformRebuilder(),
+]
+CHECKS = [
+    check_no_attributes_set_in_init,
+    check_get_params_invariance,
+    check_set_params,
+    check_parameters_default_constructible,
+]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_sklearn_checks(estimator, check):
+    check(type(estimator).__name__, estimator)
+
+
+def test_pipeline_steps_and_clone():
+    pipe = make_denoising_pipeline(unet__filters=8, rebuild__dry=0.2)
+    assert [name for name, _ in pipe.steps] == ["load", "phase", "spec", "unet", "rebuild"]
+    cloned = clone(pipe)
+    assert cloned.get_params()["unet__filters"] == 8
+    assert cloned.get_params()["rebuild__dry"] == 0.2
+    assert cloned.named_steps["unet"] is not pipe.named_steps["unet"]
+
+
+def test_tiny_unet_learns_to_lower_mse():
+    # A real learning test with a fixed seed: the trained pipeline beats the noisy input.
+    noisy, clean = noisy_pairs(seed=0)
+    pipe = make_denoising_pipeline(
+        unet__filters=4,
+        unet__depth=2,
+        unet__epochs=10,
+        unet__batch_size=4,
+        unet__learning_rate=1e-2,
+        unet__max_attenuation_db=20.0,
+        unet__validation_fraction=0.0,
+        unet__early_stopping=False,
+        unet__random_state=0,
+    )
+    pipe.fit(noisy, clean)
+    enhanced = pipe.predict(noisy)
+    mse_noisy = np.mean([np.mean((n - c) ** 2) for n, c in zip(noisy, clean)])
+    mse_enhanced = np.mean([np.mean((e - c) ** 2) for e, c in zip(enhanced, clean)])
+    assert mse_enhanced < 0.9 * mse_noisy
+    history = pipe.named_steps["unet"].history_["loss"]
+    assert history[-1] < history[0]
+
+
+def test_predict_returns_float32_arrays_of_input_lengths(fitted_tiny):
+    noisy, _ = noisy_pairs(seed=5, lengths=(100, 8063, 8064, 8065, 30_000))
+    out = fitted_tiny.predict(noisy)
+    assert isinstance(out, WaveformList) and isinstance(out, list)
+    assert out.sample_rate == 8000
+    assert [o.shape for o in out] == [(len(n),) for n in noisy]
+    assert all(o.dtype == np.float32 for o in out)
+    assert all(np.isfinite(o).all() for o in out)
+
+
+def test_paths_and_arrays_are_the_same_input(tmp_path, tiny_params):
+    from skdenoise import write_wav
+
+    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 11000, 10000))
+    noisy_paths, clean_paths = [], []
+    for i, (n, c) in enumerate(zip(noisy, clean)):
+        noisy_paths.append(write_wav(tmp_path / f"n{i}.wav", n, 8000, subtype="FLOAT"))
+        clean_paths.append(str(write_wav(tmp_path / f"c{i}.wav", c, 8000, subtype="FLOAT")))
+    # Paths (PathLike and str) and arrays load to the same batch, targets included...
+    from_paths = WaveformLoader().fit_transform(noisy_paths, clean_paths)
+    from_arrays = WaveformLoader().fit_transform(noisy, clean)
+    for a, b in zip(
+        from_paths.waveforms + from_paths.targets, from_arrays.waveforms + from_arrays.targets
+    ):
+        np.testing.assert_array_equal(a, b)
+    # ...a pipeline fits from paths, and predicts the same from paths as from arrays.
+    pipe = make_denoising_pipeline(**tiny_params).fit(noisy_paths, clean_paths)
+    for x, y in zip(pipe.predict(noisy_paths), pipe.predict(noisy)):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_pickle_round_trip_gives_identical_predictions(fitted_tiny):
+    noisy, _ = noisy_pairs(seed=6, lengths=(9000, 20000))
+    before = fitted_tiny.predict(noisy)
+    restored = pickle.loads(pickle.dumps(fitted_tiny))
+    after = restored.predict(noisy)
+    for x, y in zip(before, after):
+        np.testing.assert_array_equal(x, y)
+    assert restored.named_steps["unet"].history_ == fitted_tiny.named_steps["unet"].history_
+
+
+def test_save_and_load_model_file(fitted_tiny, tmp_path):
+    from skdenoise import load_model, save_model
+
+    noisy, _ = noisy_pairs(seed=7, lengths=(9000,))
+    path = save_model(fitted_tiny, tmp_path / "model")
+    assert path.suffix == ".npz"
+    loaded = load_model(path)
+    np.testing.assert_array_equal(fitted_tiny.predict(noisy)[0], loaded.predict(noisy)[0])
+    assert loaded.get_params()["unet__filters"] == 4
+    half = load_model(save_model(fitted_tiny, tmp_path / "half.npz", dtype="float16"))
+    np.testing.assert_allclose(half.predict(noisy)[0], loaded.predict(noisy)[0], atol=1e-2)
+
+
+def test_predict_is_reentrant_across_threads(fitted_tiny):
+    from concurrent.futures import ThreadPoolExecutor
+
+    noisy, _ = noisy_pairs(seed=8, lengths=(9000, 17000, 12000, 8000))
+    expected = [fitted_tiny.predict([n])[0] for n in noisy]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda n: fitted_tiny.predict([n])[0], noisy * 2))
+    for e, g in zip(expected * 2, got):
+        np.testing.assert_allclose(e, g, atol=1e-6)
+
+
+def test_grid_search_in_two_worker_processes(tiny_params):
+    noisy, clean = noisy_pairs(seed=1, lengths=(9000, 10000, 11000, 12000))
+    params = {**tiny_params, "unet__epochs": 1}
+    search = GridSearchCV(
+        make_denoising_pipeline(**params),
+        {"unet__filters": [4, 8], "rebuild__dry": [0.0, 0.3]},
+        cv=2,
+        n_jobs=2,
+    )
+    search.fit(noisy, clean)
+    assert set(search.best_params_) == {"unet__filters", "rebuild__dry"}
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 4 and np.isfinite(scores).all()
+    # The default score is SI-SDR in dB against the clean reference.
+    assert search.score(noisy, clean) == pytest.approx(search.best_estimator_.score(noisy, clean))
+
+
+def test_same_seed_same_model(tiny_params):
+    # TensorFlow's CPU kernels are not bit-deterministic, so weights agree closely, not
+    # exactly; different seeds give clearly different initial weights.
+    noisy, clean = noisy_pairs(seed=2, lengths=(9000, 10000))
+    a = make_denoising_pipeline(**tiny_params).fit(noisy, clean)
+    b = make_denoising_pipeline(**tiny_params).fit(noisy, clean)
+    c = make_denoising_pipeline(**{**tiny_params, "unet__random_state": 1}).fit(noisy, clean)
+    wa, wb, wc = (p.named_steps["unet"].model_.get_weights()[0] for p in (a, b, c))
+    np.testing.assert_allclose(wa, wb, atol=1e-3)
+    assert np.abs(wa - wc).max() > 1e-2

@@ -1,0 +1,124 @@
+"""Round trips through the one STFT code path."""
+
+import numpy as np
+import pytest
+from sklearn.pipeline import Pipeline
+
+from skdenoise import LogSpectrogram, PhaseKeeper, WaveformLoader, WaveformRebuilder
+from skdenoise.spectral import (
+    SpectralSettings,
+    frame_starts,
+    join_frames,
+    split_frames,
+)
+
+LENGTHS = [100, 8063, 8064, 8065, 30_000]
+
+
+def identity_pipeline(**spec_params):
+    # No model between spec and rebuild: the identity.
+    return Pipeline(
+        [
+            ("load", WaveformLoader()),
+            ("phase", PhaseKeeper()),
+            ("spec", LogSpectrogram(**spec_params)),
+            ("rebuild", WaveformRebuilder()),
+        ]
+    )
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+@pytest.mark.parametrize("frame_hop", [None, 4032])
+def test_identity_round_trip(n, frame_hop):
+    rng = np.random.default_rng(n)
+    x = (0.3 * rng.standard_normal(n)).astype(np.float32)
+    (out,) = identity_pipeline(frame_hop=frame_hop).fit([x]).predict([x])
+    assert out.shape == (n,)
+    assert out.dtype == np.float32
+    assert np.max(np.abs(out - x)) < 1e-4
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+def test_frames_are_128_by_128_and_cover_everything(n):
+    x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
+    spec = LogSpectrogram().transform(PhaseKeeper().transform(WaveformLoader().transform([x])))
+    frames = spec.frames[0]
+    assert frames.shape[1:] == (128, 128)
+    n_columns = SpectralSettings().n_columns(n)
+    assert spec.phases[0].shape == (128, n_columns)  # what librosa really computed
+    assert frames.shape[0] == max(1, -(-n_columns // 128))
+
+
+@pytest.mark.filterwarnings("ignore:n_fft=255 is too large")
+def test_default_frame_is_exactly_one_stft_frame():
+    import librosa
+
+    settings = SpectralSettings()
+    assert settings.frame_shape == (128, 128)
+    for n in (100, 8063, 8064, 8065, 30_000):
+        actual = librosa.stft(np.zeros(n), n_fft=255, hop_length=63, center=True).shape[1]
+        assert settings.n_columns(n) == actual
+    assert settings.n_columns(8064) == 128
+
+
+@pytest.mark.parametrize("frame_hop", [None, 2016, 4032, 8064])
+@pytest.mark.parametrize("n_columns", [1, 5, 127, 128, 129, 300, 513])
+def test_split_join_is_exact(frame_hop, n_columns):
+    settings = SpectralSettings(frame_hop=frame_hop)
+    spec = np.random.default_rng(n_columns).normal(size=(128, n_columns)).astype(np.float32)
+    frames = split_frames(spec, settings)
+    assert frames.shape[1:] == (128, 128)
+    np.testing.assert_allclose(join_frames(frames, settings, n_columns), spec, atol=1e-5)
+
+
+def test_last_frame_is_aligned_to_the_end_not_padded():
+    settings = SpectralSettings()
+    starts = frame_starts(300, settings)
+    assert list(starts) == [0, 128, 172]
+    spec = np.arange(300, dtype=np.float32)[None, :].repeat(128, axis=0)
+    frames = split_frames(spec, settings)
+    assert frames[-1][0, -1] == 299  # real columns, no floor padding
+
+
+def test_short_recording_is_padded_by_mirroring():
+    settings = SpectralSettings()
+    spec = np.linspace(-50, 0, 10, dtype=np.float32)[None, :].repeat(128, axis=0)
+    frames = split_frames(spec, settings)
+    assert frames.shape == (1, 128, 128)
+    assert frames.min() >= -50  # no artificial floor
+    np.testing.assert_array_equal(frames[0][:, :10], spec)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"frame_length": 8000},  # not a multiple of the hop
+        {"hop_length": 300},  # larger than n_fft
+        {"frame_hop": 100},
+        {"frame_hop": 16128},
+        {"n_fft": 0},
+    ],
+)
+def test_bad_settings_are_rejected_with_a_reason(kwargs):
+    with pytest.raises(ValueError, match=r"must|larger"):
+        LogSpectrogram(**kwargs).fit([np.ones(10)])
+
+
+def test_dry_mix_one_returns_the_input():
+    x = np.random.default_rng(1).standard_normal(9000).astype(np.float32)
+    pipe = identity_pipeline().set_params(rebuild__dry=1.0)
+    np.testing.assert_array_equal(pipe.fit([x]).predict([x])[0], x)
+
+
+def test_inverse_transform_needs_the_phase():
+    spec = LogSpectrogram().transform(WaveformLoader().transform([np.ones(9000)]))
+    with pytest.raises(ValueError, match=r"PhaseKeeper"):
+        LogSpectrogram().inverse_transform(spec)
+
+
+def test_inverse_transform_round_trip():
+    x = np.random.default_rng(2).standard_normal(12345).astype(np.float32)
+    batch = PhaseKeeper().transform(WaveformLoader().transform([x]))
+    spec = LogSpectrogram()
+    back = spec.inverse_transform(spec.transform(batch))
+    assert np.max(np.abs(back.waveforms[0] - x)) < 1e-4
