@@ -310,6 +310,41 @@ def load_waveforms(
     return waveforms, names
 
 
+def read_segment(
+    path: PathLike,
+    *,
+    start: int,
+    n_samples: int,
+    sample_rate: int,
+) -> np.ndarray:
+    """Read ``n_samples`` mono samples at ``sample_rate`` Hz from ``start`` (at that rate).
+
+    Only the needed part of the file is decoded, so memory does not depend on the file's
+    length. Fewer samples come back if the file ends first.
+
+    Returns
+    -------
+    ndarray of shape (<= n_samples,), float32
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file.")
+    try:
+        with sf.SoundFile(path) as fh:
+            rate = fh.samplerate
+            ratio = rate / sample_rate
+            first = int(np.floor(start * ratio))
+            count = int(np.ceil(n_samples * ratio)) + (16 if rate != sample_rate else 0)
+            fh.seek(min(first, fh.frames))
+            data = fh.read(count, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({exc}).") from exc
+    segment = data.mean(axis=1)
+    if rate != sample_rate:
+        segment = resample(segment, rate, sample_rate)
+    return np.ascontiguousarray(segment[:n_samples], dtype=np.float32)
+
+
 def audio_info(path: PathLike) -> sf._SoundFileInfo:
     """soundfile's header information, with the same errors as :func:`read_audio`."""
     path = Path(path)

@@ -15,6 +15,11 @@ import numpy as np
 from .spectral import SpectralSettings
 
 
+def is_frame_source(X) -> bool:
+    """Whether ``X`` streams frame pairs (a :class:`skdenoise.datasets.FrameSource`)."""
+    return hasattr(X, "frame_pairs") and hasattr(X, "split") and hasattr(X, "with_settings")
+
+
 class WaveformList(list):
     """A list of 1-D float32 waveforms that also knows their ``sample_rate`` (Hz).
 

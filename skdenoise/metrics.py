@@ -85,7 +85,7 @@ def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
     Returns
     -------
     float
-        dB. A perfect (or rescaled) estimate scores about 300 dB rather than infinity.
+        dB, within [-300, 300]: a perfect (or rescaled) estimate scores 300 dB.
 
     Examples
     --------
@@ -105,10 +105,14 @@ def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
     alpha = float(np.dot(estimate, reference)) / energy
     target = alpha * reference
     residual = estimate - target
-    # The residual's energy is floored at 1e-30 of the reference's: a perfect estimate
-    # scores about 300 dB instead of infinity.
-    residual_energy = max(float(np.dot(residual, residual)), 1e-30 * energy)
-    return float(10.0 * np.log10(float(np.dot(target, target)) / residual_energy))
+    # Capped at +-300 dB: the residual's energy is floored at 1e-30 of the target's, so a
+    # perfect (or rescaled) estimate scores 300 dB, and a silent estimate scores -300 dB.
+    target_energy = float(np.dot(target, target))
+    residual_energy = float(np.dot(residual, residual))
+    if target_energy == 0.0:
+        return -300.0
+    value = 10.0 * np.log10(target_energy / max(residual_energy, 1e-30 * target_energy))
+    return float(np.clip(value, -300.0, 300.0))
 
 
 def pesq(

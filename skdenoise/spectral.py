@@ -110,13 +110,17 @@ class SpectralSettings:
         return 1 + -(-extra // self.frame_hop_columns)
 
 
-def stft(waveform: np.ndarray, settings: SpectralSettings) -> np.ndarray:
-    """Centred STFT with a Hann window.
+def stft(waveform: np.ndarray, settings: SpectralSettings, *, center: bool = True) -> np.ndarray:
+    """STFT with a Hann window, centred by default.
 
     Parameters
     ----------
     waveform : ndarray of shape (n_samples,)
     settings : SpectralSettings
+    center : bool
+        Pad ``n_fft // 2`` zeros on both sides so that column ``c`` is centred on sample
+        ``c * hop_length`` (the package's convention). ``False`` is for a slice of a longer
+        recording that already holds that context (streaming).
 
     Returns
     -------
@@ -132,21 +136,27 @@ def stft(waveform: np.ndarray, settings: SpectralSettings) -> np.ndarray:
             n_fft=settings.n_fft,
             hop_length=settings.hop_length,
             window="hann",
-            center=True,
+            center=center,
             pad_mode="constant",
         )
     return spec.astype(np.complex64, copy=False)
 
 
-def istft(spec: np.ndarray, settings: SpectralSettings, length: int) -> np.ndarray:
-    """Inverse of :func:`stft`, giving exactly ``length`` samples.
+def istft(
+    spec: np.ndarray, settings: SpectralSettings, length: int | None, *, center: bool = True
+) -> np.ndarray:
+    """Inverse of :func:`stft` (overlap-add with window-power normalisation).
 
     Parameters
     ----------
     spec : ndarray of shape (n_freq, n_columns), complex
     settings : SpectralSettings
-    length : int
-        Number of samples of the result (the original length).
+    length : int or None
+        Number of samples of the result (the original length); ``None`` keeps what the
+        columns give.
+    center : bool
+        As in :func:`stft`. With ``False``, sample ``j`` of the result lies ``n_fft // 2``
+        samples before the centre of the first column, plus ``j``.
 
     Returns
     -------
@@ -159,7 +169,7 @@ def istft(spec: np.ndarray, settings: SpectralSettings, length: int) -> np.ndarr
         n_fft=settings.n_fft,
         hop_length=settings.hop_length,
         window="hann",
-        center=True,
+        center=center,
         length=length,
     )
     return out.astype(np.float32, copy=False)
@@ -244,18 +254,46 @@ def join_frames(frames: np.ndarray, settings: SpectralSettings, n_columns: int) 
     -------
     ndarray of shape (n_freq, n_columns), float32
     """
-    n_frames, n_freq, width = frames.shape
+    n_frames = frames.shape[0]
     starts = frame_starts(n_columns, settings)
     if len(starts) != n_frames:
         raise ValueError(f"{n_frames} frames given, but {n_columns} columns need {len(starts)}.")
     if n_frames == 1:
         return np.array(frames[0][:, :n_columns], dtype=np.float32)
+    return blend_frames(frames, starts, settings, 0, n_columns)
+
+
+def blend_frames(
+    frames: np.ndarray,
+    starts: np.ndarray,
+    settings: SpectralSettings,
+    first_column: int,
+    n_columns: int,
+) -> np.ndarray:
+    """Weighted blend of frames over the columns ``[first_column, first_column + n_columns)``.
+
+    ``frames[i]`` covers columns ``[starts[i], starts[i] + frame_columns)``; every column of
+    the range must be covered, and *all* frames covering a column must be given for the
+    result to equal that of :func:`join_frames` on the whole recording.
+
+    Returns
+    -------
+    ndarray of shape (n_freq, n_columns), float32
+    """
+    width = settings.frame_columns
     weight = frame_weight(settings)
-    acc = np.zeros((n_freq, n_columns), dtype=np.float64)
+    stop = first_column + n_columns
+    acc = np.zeros((frames.shape[1], n_columns), dtype=np.float64)
     norm = np.zeros(n_columns, dtype=np.float64)
     for frame, start in zip(frames, starts):
-        acc[:, start : start + width] += frame * weight
-        norm[start : start + width] += weight
+        lo, hi = max(int(start), first_column), min(int(start) + width, stop)
+        if lo >= hi:
+            continue
+        cols = slice(lo - first_column, hi - first_column)
+        acc[:, cols] += frame[:, lo - start : hi - start] * weight[lo - start : hi - start]
+        norm[cols] += weight[lo - start : hi - start]
+    if not norm.all():
+        raise ValueError("some columns are covered by no frame.")
     return (acc / norm).astype(np.float32)
 
 

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import spectral
 from .audio import check_recordings, load_waveforms
-from .batch import SpectrogramBatch, WaveformBatch, WaveformList
+from .batch import SpectrogramBatch, WaveformBatch, WaveformList, is_frame_source
 from .spectral import SpectralSettings
 
 
@@ -111,6 +111,14 @@ class WaveformLoader(_Stateless):
         if isinstance(X, WaveformBatch):
             return X
         self._check_params()
+        if is_frame_source(X):
+            # A streamed training set loads its own files, one at a time.
+            if X.sample_rate != self.sample_rate:
+                raise ValueError(
+                    f"the frame source is at {X.sample_rate} Hz but load__sample_rate is "
+                    f"{self.sample_rate} Hz."
+                )
+            return X
         waveforms, names = self._load(X, "X")
         return WaveformBatch(tuple(waveforms), int(self.sample_rate), tuple(names))
 
@@ -124,6 +132,10 @@ class WaveformLoader(_Stateless):
         """
         self._check_params()
         batch = self.transform(X)
+        if is_frame_source(batch):
+            if y is not None:
+                raise ValueError("a frame source carries its own clean targets: pass y=None.")
+            return batch
         if y is None:
             return batch
         items = check_recordings(y, what="y")
@@ -163,7 +175,9 @@ class PhaseKeeper(_Stateless):
         pass
 
     def transform(self, X) -> WaveformBatch:
-        """Return the batch marked to keep its phase."""
+        """Return the batch marked to keep its phase (a frame source passes through)."""
+        if is_frame_source(X):
+            return X
         return _expect(X, WaveformBatch, "PhaseKeeper", "WaveformLoader").replace(keep_phase=True)
 
 
@@ -236,6 +250,8 @@ class LogSpectrogram(_Stateless):
         SpectrogramBatch
             ``frames[i]`` has shape (n_frames_i, n_freq, frame_columns).
         """
+        if is_frame_source(X):
+            return X.with_settings(self.settings(X.sample_rate))
         batch = _expect(X, WaveformBatch, "LogSpectrogram", "WaveformLoader")
         settings = self.settings(batch.sample_rate)
         frames, phases = [], []

@@ -1,0 +1,217 @@
+"""Speech recognisers for scoring: a small protocol and an offline default.
+
+A *transcriber* is anything with ``transcribe(waveform, sample_rate) -> str``, or a plain
+callable with that signature (:func:`as_transcriber` accepts both), so Whisper, Vosk or a
+cloud service plug in with a few lines. The default, :class:`PocketSphinxTranscriber`, runs
+offline with the English acoustic and language models that ship inside the ``pocketsphinx``
+wheel: no download, no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .audio import resample
+
+__all__ = ["CachedTranscriber", "PocketSphinxTranscriber", "Transcriber", "as_transcriber"]
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """What the ASR scorers need: ``transcribe(waveform, sample_rate) -> str``."""
+
+    def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
+        """Text spoken in ``waveform`` (1-D float, [-1, 1]) sampled at ``sample_rate`` Hz."""
+
+
+class _CallableTranscriber:
+    def __init__(self, fn: Callable[[np.ndarray, int], str]):
+        self.fn = fn
+
+    def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
+        return str(self.fn(waveform, sample_rate))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.fn!r})"
+
+
+def as_transcriber(obj) -> Transcriber:
+    """Return ``obj`` as a :class:`Transcriber`.
+
+    ``None`` gives the default :class:`PocketSphinxTranscriber`; an object with a
+    ``transcribe`` method is used as it is; a callable ``f(waveform, sample_rate)`` is
+    wrapped.
+    """
+    if obj is None:
+        return PocketSphinxTranscriber()
+    if hasattr(obj, "transcribe"):
+        return obj
+    if callable(obj):
+        return _CallableTranscriber(obj)
+    raise TypeError(
+        f"a transcriber needs a transcribe(waveform, sample_rate) method or must be a "
+        f"callable with that signature; got {type(obj).__name__}."
+    )
+
+
+class PocketSphinxTranscriber:
+    """Offline English recogniser: PocketSphinx with the models bundled in its wheel.
+
+    PocketSphinx's US-English model needs 16 kHz audio: other rates are resampled (soxr).
+    The decoder's feature state (cepstral mean, noise estimate) is reset before every
+    recording, so a recording decodes the same whatever was decoded before it. Each thread
+    gets its own decoder.
+
+    Parameters
+    ----------
+    hmm, lm, dictionary : str, optional
+        Paths of another acoustic model folder, language model and pronunciation
+        dictionary (default: the bundled US-English ones).
+    sample_rate : int, default=16000
+        Rate the decoder runs at.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import PocketSphinxTranscriber
+    >>> text = PocketSphinxTranscriber().transcribe(np.zeros(8000), 8000)
+    >>> isinstance(text, str)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        hmm: str | None = None,
+        lm: str | None = None,
+        dictionary: str | None = None,
+        sample_rate: int = 16000,
+    ):
+        self.hmm = hmm
+        self.lm = lm
+        self.dictionary = dictionary
+        self.sample_rate = sample_rate
+        self._local = threading.local()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_local", None)  # decoders are rebuilt in the new process
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(sample_rate={self.sample_rate})"
+
+    def _decoder(self):
+        decoder = getattr(self._local, "decoder", None)
+        if decoder is None:
+            from pocketsphinx import Decoder
+
+            options = {"samprate": self.sample_rate, "loglevel": "FATAL"}
+            for key, option in (("hmm", "hmm"), ("lm", "lm"), ("dictionary", "dict")):
+                if getattr(self, key):
+                    options[option] = getattr(self, key)
+            try:
+                decoder = Decoder(**options)
+            except (RuntimeError, ValueError) as exc:
+                raise RuntimeError(
+                    f"PocketSphinx could not start with {options}: {exc}. Its bundled "
+                    "US-English model needs 16000 Hz."
+                ) from exc
+            self._local.decoder = decoder
+            self._local.initial_cmn = decoder.get_cmn()
+        return decoder
+
+    def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
+        """Decode one recording.
+
+        Parameters
+        ----------
+        waveform : ndarray of shape (n_samples,)
+            Float samples in [-1, 1] (clipped).
+        sample_rate : int
+            Hz; resampled to ``self.sample_rate``.
+
+        Returns
+        -------
+        str
+            Lower-case words separated by spaces; ``""`` when nothing was recognised.
+        """
+        waveform = np.asarray(waveform, dtype=np.float32)
+        if waveform.ndim != 1:
+            raise ValueError(f"transcribe needs a 1-D waveform, got shape {waveform.shape}.")
+        if sample_rate != self.sample_rate:
+            waveform = resample(waveform, sample_rate, self.sample_rate)
+        pcm = (np.clip(waveform, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        decoder = self._decoder()
+        decoder.reinit_feat()
+        decoder.set_cmn(self._local.initial_cmn)
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+        return hypothesis.hypstr.strip() if hypothesis is not None else ""
+
+
+class CachedTranscriber:
+    """Wrap a transcriber with a bounded cache keyed by the audio's content.
+
+    The same samples at the same rate are decoded once, so several ASR metrics of one
+    scoring call (WER, MER, WIL) share one decoding. Thread-safe.
+
+    Parameters
+    ----------
+    transcriber : Transcriber
+    max_entries : int
+        Oldest entries are dropped beyond this many.
+    """
+
+    def __init__(self, transcriber: Transcriber, max_entries: int = 16384):
+        self.transcriber = transcriber
+        self.max_entries = max_entries
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __getstate__(self):
+        return {"transcriber": self.transcriber, "max_entries": self.max_entries}
+
+    def __setstate__(self, state):
+        self.__init__(state["transcriber"], state["max_entries"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.transcriber!r})"
+
+    @staticmethod
+    def key(waveform: np.ndarray, sample_rate: int) -> str:
+        """Content hash of a recording."""
+        data = np.ascontiguousarray(waveform, dtype=np.float32)
+        digest = hashlib.blake2b(data.tobytes(), digest_size=16)
+        digest.update(str(int(sample_rate)).encode())
+        return digest.hexdigest()
+
+    def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
+        """Transcript of ``waveform``, from the cache when this audio was seen before."""
+        key = self.key(waveform, sample_rate)
+        with self._lock:
+            if key in self._cache:
+                self.hits += 1
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        text = self.transcriber.transcribe(waveform, sample_rate)
+        with self._lock:
+            self.misses += 1
+            self._cache[key] = text
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return text

@@ -1,0 +1,354 @@
+"""The ``skdenoise`` command line: ``denoise``, ``evaluate``, ``train``, ``mix``.
+
+A thin layer: each subcommand parses its options and calls the package's functions.
+Failures are reported as one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _pair(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH in dB, got {text!r}") from exc
+    if high < low:
+        raise argparse.ArgumentTypeError(f"LOW must not exceed HIGH in {text!r}")
+    return low, high
+
+
+def _setup_logging(verbose: bool) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+# ----------------------------------------------------------------------------- mix
+
+
+def _add_mix(sub) -> None:
+    p = sub.add_parser(
+        "mix",
+        help="make noisy speech from clean speech and noise",
+        description="Mix clean speech with noise at chosen SNRs and write "
+        "noisy/, clean/, noise/ and manifest.csv.",
+    )
+    p.add_argument(
+        "--speech", required=True, action="append", help="speech folder or manifest (repeatable)"
+    )
+    p.add_argument(
+        "--noise", required=True, action="append", help="noise folder or manifest (repeatable)"
+    )
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--snrs",
+        type=float,
+        nargs="+",
+        default=[0, 5, 10, 15],
+        help="SNRs in dB (default 0 5 10 15)",
+    )
+    p.add_argument(
+        "--n-mixtures",
+        type=int,
+        default=None,
+        help="number of mixtures (default: one per speech file)",
+    )
+    p.add_argument("--sample-rate", type=int, default=8000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--exclude-license",
+        action="append",
+        default=[],
+        help="drop manifest rows whose licence contains this (repeatable)",
+    )
+    p.add_argument("--noise-balance", choices=("category", "file"), default="category")
+    p.set_defaults(func=_run_mix)
+
+
+def _run_mix(args) -> int:
+    from .datasets import make_noisy_speech, resolve_sources
+
+    speech = [
+        r
+        for s in args.speech
+        for r in resolve_sources(s, what="speech", exclude_licenses=args.exclude_license)
+    ]
+    noise = [
+        r
+        for s in args.noise
+        for r in resolve_sources(s, what="noise", exclude_licenses=args.exclude_license)
+    ]
+    result = make_noisy_speech(
+        speech,
+        noise,
+        args.snrs,
+        args.n_mixtures,
+        sample_rate=args.sample_rate,
+        random_state=args.seed,
+        out_dir=args.out,
+        noise_balance=args.noise_balance,
+        progress=True,
+    )
+    minutes = sum(float(r["duration_s"]) for r in result.manifest) / 60
+    print(f"wrote {len(result)} mixtures ({minutes:.1f} min) and {Path(args.out) / 'manifest.csv'}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def _add_train(sub) -> None:
+    from .training import DEFAULT_EXCLUDED_LICENSES
+
+    p = sub.add_parser(
+        "train",
+        help="train a denoising model",
+        description="Train on speech and noise mixed on the fly, with a "
+        "validation split, early stopping and per-epoch checkpoints.",
+    )
+    p.add_argument(
+        "--speech", required=True, action="append", help="speech folder or manifest (repeatable)"
+    )
+    p.add_argument(
+        "--noise", required=True, action="append", help="noise folder or manifest (repeatable)"
+    )
+    p.add_argument("--out", required=True, help="model file to write (.npz)")
+    p.add_argument("--sample-rate", type=int, default=8000)
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument(
+        "--resume", action="store_true", help="continue from the checkpoint beside --out"
+    )
+    p.add_argument(
+        "--exclude-license",
+        action="append",
+        default=None,
+        help="drop manifest rows whose licence contains this (repeatable; default: "
+        + ", ".join(DEFAULT_EXCLUDED_LICENSES)
+        + ")",
+    )
+    p.add_argument("--snr-range", type=_pair, default=(-5.0, 20.0), metavar="LOW,HIGH")
+    p.add_argument("--gain-db-range", type=_pair, default=(-15.0, 5.0), metavar="LOW,HIGH")
+    p.add_argument("--segment-seconds", type=float, default=6.0)
+    p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--filters", type=int, default=16)
+    p.add_argument("--depth", type=int, default=4)
+    p.add_argument("--patch-size", type=int, default=2, choices=(1, 2, 4))
+    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument(
+        "--max-attenuation-db",
+        type=float,
+        default=40.0,
+        help="bound of the subtraction in dB; 0 for the unbounded reference",
+    )
+    p.add_argument("--loss", choices=("huber", "mse", "mae"), default="huber")
+    p.add_argument("--dry", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run_train)
+
+
+def _run_train(args) -> int:
+    from .training import DEFAULT_EXCLUDED_LICENSES, train_model
+
+    report = train_model(
+        args.speech,
+        args.noise,
+        args.out,
+        sample_rate=args.sample_rate,
+        epochs=args.epochs,
+        resume=args.resume,
+        exclude_licenses=DEFAULT_EXCLUDED_LICENSES
+        if args.exclude_license is None
+        else tuple(args.exclude_license),
+        snr_range=args.snr_range,
+        gain_db_range=args.gain_db_range,
+        segment_seconds=args.segment_seconds,
+        validation_fraction=args.validation_fraction,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        filters=args.filters,
+        depth=args.depth,
+        patch_size=args.patch_size,
+        dropout=args.dropout,
+        max_attenuation_db=args.max_attenuation_db or None,
+        loss=args.loss,
+        dry=args.dry,
+        random_state=args.seed,
+        verbose=1,
+        command=" ".join(shlex.quote(a) for a in ["skdenoise", *sys.argv[1:]]),
+    )
+    print(
+        f"wrote {report['model']}: {report['epochs_run']} epochs (best {report['best_epoch']}),"
+        f" final loss {report['final_loss']:.4f}, validation {report['final_val_loss']}"
+    )
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- denoise
+
+
+def _add_denoise(sub) -> None:
+    p = sub.add_parser(
+        "denoise",
+        help="denoise audio files",
+        description="Denoise one file (-o OUT), several files, or a folder tree "
+        "(--input-dir/--output-dir, relative paths kept). Outputs are mono, at each input's "
+        "rate and length, written atomically; inputs are never overwritten without "
+        "--overwrite. Any rate and channel count that soundfile reads is accepted.",
+    )
+    p.add_argument("inputs", nargs="*", help="input audio files")
+    p.add_argument("-o", "--output", help="output file (with exactly one input)")
+    p.add_argument("--input-dir", help="denoise every audio file below this folder")
+    p.add_argument("--output-dir", help="where outputs go (relative paths and names kept)")
+    p.add_argument(
+        "--suffix",
+        default="_denoised",
+        help="name suffix for outputs written beside their inputs (default: _denoised)",
+    )
+    p.add_argument(
+        "--model", help="model file (.npz) from skdenoise train; default: the shipped model"
+    )
+    p.add_argument(
+        "--dry",
+        type=float,
+        default=None,
+        help="share of the input mixed into the output, 0-1 (default: the model's)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs, inputs included (atomically)",
+    )
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=60.0,
+        help="seconds of audio per chunk; bounds memory (default 60)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run_denoise)
+
+
+def _denoise_pairs(args) -> list[tuple[Path, Path]]:
+    from .datasets import list_audio
+
+    if args.input_dir:
+        if args.inputs or args.output:
+            raise ValueError("give either input files or --input-dir, not both.")
+        if not args.output_dir:
+            raise ValueError("--input-dir needs --output-dir.")
+        root, out = Path(args.input_dir), Path(args.output_dir)
+        return [(f, out / f.relative_to(root)) for f in list_audio(root)]
+    if not args.inputs:
+        raise ValueError("give input files, or --input-dir and --output-dir.")
+    inputs = [Path(p) for p in args.inputs]
+    if args.output:
+        if len(inputs) != 1:
+            raise ValueError("-o/--output takes exactly one input; use --output-dir for many.")
+        return [(inputs[0], Path(args.output))]
+    if args.output_dir:
+        return [(f, Path(args.output_dir) / f.name) for f in inputs]
+    return [(f, f.with_name(f.stem + args.suffix + f.suffix)) for f in inputs]
+
+
+def _load_model(path: str | None, sample_rate: int = 8000):
+    from .pipeline import load_model, load_pretrained
+
+    return load_model(path) if path else load_pretrained(sample_rate)
+
+
+def _denoise_shard(model: str | None, pairs, dry, overwrite, chunk_seconds, progress):
+    from .streaming import Denoiser
+
+    denoiser = Denoiser(_load_model(model), dry=dry, chunk_seconds=chunk_seconds)
+    return denoiser.denoise_files(pairs, overwrite=overwrite, progress=progress)
+
+
+def _run_denoise(args) -> int:
+    pairs = _denoise_pairs(args)
+    if args.jobs < 1:
+        raise ValueError("--jobs must be >= 1.")
+    progress = not args.no_progress
+    if args.jobs == 1 or len(pairs) < 2:
+        results = _denoise_shard(
+            args.model, pairs, args.dry, args.overwrite, args.chunk_seconds, progress
+        )
+    else:
+        from joblib import Parallel, delayed
+
+        shards = [pairs[i :: args.jobs] for i in range(args.jobs)]
+        parts = Parallel(n_jobs=args.jobs)(
+            delayed(_denoise_shard)(
+                args.model, shard, args.dry, args.overwrite, args.chunk_seconds, False
+            )
+            for shard in shards
+            if shard
+        )
+        done = {(r.source, r.destination): r for part in parts for r in part}
+        results = [done[(str(s), str(d))] for s, d in pairs]
+    failed = [r for r in results if r.error]
+    for r in failed:
+        print(f"skdenoise denoise: {r.error}", file=sys.stderr)
+    ok = len(results) - len(failed)
+    seconds = sum(r.seconds for r in results)
+    print(
+        f"denoised {ok} of {len(results)} files ({seconds:.1f} s of audio)"
+        + (f"; {len(failed)} failed" if failed else "")
+    )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``skdenoise`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="skdenoise",
+        description="Speech enhancement with a U-Net on log-spectrograms.",
+    )
+    parser.add_argument("--version", action="version", version=f"skdenoise {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+COMMANDS = [_add_denoise, _add_train, _add_mix]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``skdenoise`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except KeyboardInterrupt:
+        print("skdenoise: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        print(f"skdenoise {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""scikit-learn scorers for denoising pipelines, built with :func:`sklearn.metrics.make_scorer`.
+
+Signal scorers (higher is better) compare each prediction with its clean reference ``y``:
+``si_sdr_scorer`` (dB), ``pesq_scorer`` (MOS), ``stoi_scorer``.
+
+ASR scorers (lower is better, so scikit-learn reports them negated) run a speech recogniser
+on each prediction and compare its text with a reference transcript: ``wer_scorer``,
+``mer_scorer``, ``wil_scorer``. The reference transcripts come through scikit-learn's
+metadata routing::
+
+    import sklearn
+    sklearn.set_config(enable_metadata_routing=True)
+    wer = wer_scorer.set_score_request(transcripts=True)
+    GridSearchCV(pipe, grid, scoring={"wer": wer, "si_sdr": si_sdr_scorer},
+                 refit="si_sdr").fit(noisy, clean, transcripts=texts)
+
+**When no transcripts are routed**, an ASR scorer transcribes the clean reference ``y`` with
+the same recogniser and uses that text as the reference: it then measures how far
+enhancement moves the recogniser from what it hears on clean speech, not from the truth.
+
+Transcripts are cached by audio content (:class:`skdenoise.asr.CachedTranscriber`), so WER,
+MER and WIL in one ``scoring`` dict decode each prediction once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import make_scorer
+
+from . import metrics
+from .asr import CachedTranscriber, as_transcriber
+from .audio import load_waveforms
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "asr_score",
+    "make_asr_scorer",
+    "make_signal_scorer",
+    "mer_scorer",
+    "pesq_scorer",
+    "si_sdr_scorer",
+    "signal_score",
+    "stoi_scorer",
+    "wer_scorer",
+    "wil_scorer",
+]
+
+#: Rate assumed for predictions that do not carry one (plain lists of arrays).
+DEFAULT_RATE = 8000
+ASR_METRICS = ("wer", "mer", "wil")
+SIGNAL_METRICS = ("si_sdr", "pesq", "stoi")
+
+
+def _rate(y_pred, sample_rate: int | None) -> int:
+    return int(getattr(y_pred, "sample_rate", None) or sample_rate or DEFAULT_RATE)
+
+
+def _references(y_true, rate: int, n: int) -> list[np.ndarray]:
+    references, _ = load_waveforms(y_true, sample_rate=rate, what="y", allow_silent=True)
+    if len(references) != n:
+        raise ValueError(f"{n} predictions but {len(references)} references in y.")
+    return references
+
+
+def signal_score(
+    y_true, y_pred, *, metric: str = "si_sdr", sample_rate: int | None = None
+) -> float:
+    """Mean of a signal metric over recordings (the score function of the signal scorers).
+
+    Parameters
+    ----------
+    y_true : sequence of path or ndarray
+        Clean references, loaded at the predictions' rate.
+    y_pred : sequence of ndarray
+        Predictions (a :class:`~skdenoise.batch.WaveformList` carries its rate).
+    metric : {"si_sdr", "pesq", "stoi"}
+    sample_rate : int, optional
+        Rate of ``y_pred`` when it does not carry one (default 8000 Hz).
+
+    Returns
+    -------
+    float
+        Mean over the pairs the metric can score; pairs it cannot (e.g. a silent
+        reference) are skipped with a logged warning; NaN if none can be scored.
+    """
+    if metric not in SIGNAL_METRICS:
+        raise ValueError(f"metric must be one of {SIGNAL_METRICS}, got {metric!r}.")
+    rate = _rate(y_pred, sample_rate)
+    references = _references(y_true, rate, len(y_pred))
+    values = []
+    for i, (ref, est) in enumerate(zip(references, y_pred)):
+        try:
+            if metric == "si_sdr":
+                values.append(metrics.si_sdr(ref, est))
+            elif metric == "pesq":
+                values.append(metrics.pesq(ref, est, rate))
+            else:
+                values.append(metrics.stoi(ref, est, rate))
+        except ValueError as exc:
+            logger.warning("%s: recording %d skipped: %s", metric, i, exc)
+    return float(np.mean(values)) if values else float("nan")
+
+
+def asr_score(
+    y_true,
+    y_pred,
+    *,
+    metric: str = "wer",
+    transcriber=None,
+    transcripts: Sequence[str] | None = None,
+    sample_rate: int | None = None,
+) -> float:
+    """Corpus-level WER, MER or WIL of a recogniser on the predictions.
+
+    Parameters
+    ----------
+    y_true : sequence of path or ndarray
+        Clean references; transcribed to serve as reference texts when ``transcripts`` is
+        None.
+    y_pred : sequence of ndarray
+        Predictions.
+    metric : {"wer", "mer", "wil"}
+    transcriber : Transcriber, optional
+        Default: PocketSphinx (cached).
+    transcripts : sequence of str, optional
+        Reference texts aligned with ``y_pred`` (routed metadata).
+    sample_rate : int, optional
+        Rate of ``y_pred`` when it does not carry one.
+
+    Returns
+    -------
+    float
+        Lower is better.
+    """
+    if metric not in ASR_METRICS:
+        raise ValueError(f"metric must be one of {ASR_METRICS}, got {metric!r}.")
+    transcriber = _default_transcriber() if transcriber is None else transcriber
+    rate = _rate(y_pred, sample_rate)
+    hypotheses = [transcriber.transcribe(np.asarray(p), rate) for p in y_pred]
+    if transcripts is None:
+        references = [
+            transcriber.transcribe(r, rate) for r in _references(y_true, rate, len(y_pred))
+        ]
+    else:
+        references = [str(t) for t in transcripts]
+        if len(references) != len(hypotheses):
+            raise ValueError(
+                f"{len(hypotheses)} predictions but {len(references)} transcripts: route the "
+                "transcripts aligned with X (GridSearchCV splits them with X)."
+            )
+    return metrics.text_measures(references, hypotheses)[metric]
+
+
+#: One cache per transcriber object, so that every scorer built on the same recogniser
+#: shares its transcripts: ``id -> (transcriber, cache)`` (the transcriber is kept alive so
+#: that its id is not reused).
+_CACHES: dict[int, tuple[object, CachedTranscriber]] = {}
+
+
+def cached_transcriber(transcriber=None) -> CachedTranscriber:
+    """The shared content cache of ``transcriber`` (``None``: default PocketSphinx)."""
+    if isinstance(transcriber, CachedTranscriber):
+        return transcriber
+    key = id(transcriber)
+    if key not in _CACHES:
+        _CACHES[key] = (transcriber, CachedTranscriber(as_transcriber(transcriber)))
+    return _CACHES[key][1]
+
+
+def _default_transcriber() -> CachedTranscriber:
+    return cached_transcriber(None)
+
+
+def make_asr_scorer(metric: str = "wer", transcriber=None, *, sample_rate: int | None = None):
+    """Build an ASR scorer (lower is better) with any recogniser.
+
+    Parameters
+    ----------
+    metric : {"wer", "mer", "wil"}
+    transcriber : Transcriber or callable, optional
+        ``transcribe(waveform, sample_rate) -> str`` or a callable with that signature;
+        default PocketSphinx. It is wrapped in a content cache shared by every scorer built
+        on the same transcriber object.
+    sample_rate : int, optional
+        Rate of predictions that do not carry one.
+
+    Returns
+    -------
+    scorer
+        Call ``.set_score_request(transcripts=True)`` under metadata routing to receive the
+        reference transcripts; without them it transcribes the clean ``y``.
+    """
+    if metric not in ASR_METRICS:
+        raise ValueError(f"metric must be one of {ASR_METRICS}, got {metric!r}.")
+    cached = cached_transcriber(transcriber)
+    return make_scorer(
+        asr_score,
+        greater_is_better=False,
+        metric=metric,
+        transcriber=cached,
+        sample_rate=sample_rate,
+    )
+
+
+def make_signal_scorer(metric: str = "si_sdr", *, sample_rate: int | None = None):
+    """Build a signal scorer (higher is better): ``"si_sdr"``, ``"pesq"`` or ``"stoi"``."""
+    if metric not in SIGNAL_METRICS:
+        raise ValueError(f"metric must be one of {SIGNAL_METRICS}, got {metric!r}.")
+    return make_scorer(signal_score, metric=metric, sample_rate=sample_rate)
+
+
+si_sdr_scorer = make_signal_scorer("si_sdr")
+pesq_scorer = make_signal_scorer("pesq")
+stoi_scorer = make_signal_scorer("stoi")
+wer_scorer = make_asr_scorer("wer")
+mer_scorer = make_asr_scorer("mer")
+wil_scorer = make_asr_scorer("wil")

@@ -1,0 +1,588 @@
+"""Denoising files of any length in bounded memory, with frames batched across files.
+
+A recording is processed in *chunks* of output samples. For each chunk the engine reads
+exactly the samples whose STFT columns feed the network frames that cover the chunk (plus
+the STFT's own context), runs those frames through the model, blends them as
+:func:`skdenoise.spectral.join_frames` would for the whole recording, and overlap-adds only
+the chunk's samples. The result equals a whole-recording run (to float rounding): no seams,
+and memory that does not grow with the length of the file.
+
+Files at another rate than the model's are resampled with soxr's streaming resampler (bit
+for bit what a one-shot resample gives) into a temporary file first, and the output is
+resampled back on the fly, so that it is written at the input's rate. Frames of many chunks
+and files are gathered into large model calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from . import spectral
+from .audio import AudioError, PathLike
+from .spectral import SpectralSettings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Denoiser", "FileResult", "denoise_file"]
+
+#: Default seconds of output per chunk.
+CHUNK_SECONDS = 60.0
+#: Frames gathered before a model call.
+BATCH_FRAMES = 64
+#: Samples per block when streaming a file through the resampler.
+BLOCK = 1 << 16
+
+
+# ----------------------------------------------------------------------------- chunk plans
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Where one chunk's output comes from (all indices global, in samples or columns).
+
+    Output samples ``[a, b)`` need the blended columns ``[ca, cb)``, which need the frames
+    ``frame_index`` (first columns ``frame_starts``), which need the STFT columns
+    ``[c_lo, c_hi)``, computed (uncentred) from samples ``[s_lo, s_hi)``.
+    """
+
+    a: int
+    b: int
+    ca: int
+    cb: int
+    frame_index: np.ndarray
+    frame_starts: np.ndarray
+    c_lo: int
+    c_hi: int
+    s_lo: int
+    s_hi: int
+
+
+def plan_chunks(n_samples: int, settings: SpectralSettings, chunk_samples: int) -> list[ChunkPlan]:
+    """Split a recording of ``n_samples`` into chunks that reproduce a whole-file run.
+
+    Returns an empty list when the recording is shorter than one frame (it is then
+    processed whole, with the usual mirror padding).
+    """
+    n_columns = settings.n_columns(n_samples)
+    width = settings.frame_columns
+    if n_columns <= width:
+        return []
+    hop, n_fft = settings.hop_length, settings.n_fft
+    pad = n_fft // 2
+    starts = spectral.frame_starts(n_columns, settings)
+    chunk = max(int(chunk_samples), settings.frame_length)
+    plans = []
+    for a in range(0, n_samples, chunk):
+        b = min(n_samples, a + chunk)
+        # Columns whose window [c*hop - pad, c*hop - pad + n_fft) meets [a, b), plus one.
+        ca = max(0, (a + pad - n_fft) // hop)
+        cb = min(n_columns, -(-(b + pad) // hop) + 1)
+        index = np.flatnonzero((starts < cb) & (starts + width > ca))
+        c_lo = int(starts[index].min())
+        c_hi = int(starts[index].max()) + width
+        plans.append(
+            ChunkPlan(
+                a=a,
+                b=b,
+                ca=int(ca),
+                cb=int(cb),
+                frame_index=index,
+                frame_starts=starts[index],
+                c_lo=c_lo,
+                c_hi=c_hi,
+                s_lo=c_lo * hop - pad,
+                s_hi=(c_hi - 1) * hop - pad + n_fft,
+            )
+        )
+    return plans
+
+
+def chunk_frames(samples: np.ndarray, plan: ChunkPlan, settings: SpectralSettings):
+    """Noisy log-magnitude frames and phase of a chunk, from samples ``[s_lo, s_hi)``.
+
+    Returns
+    -------
+    frames : ndarray of shape (n_frames, n_freq, frame_columns), dB
+    phase : ndarray of shape (n_freq, c_hi - c_lo), radians
+    """
+    spec = spectral.stft(samples, settings, center=False)
+    db = spectral.magnitude_to_db(np.abs(spec), settings)
+    width = settings.frame_columns
+    frames = np.stack([db[:, s - plan.c_lo : s - plan.c_lo + width] for s in plan.frame_starts])
+    return frames, np.angle(spec).astype(np.float32)
+
+
+def chunk_output(
+    denoised: np.ndarray,
+    phase: np.ndarray,
+    samples: np.ndarray,
+    plan: ChunkPlan,
+    settings: SpectralSettings,
+    dry: float,
+) -> np.ndarray:
+    """The chunk's output samples ``[a, b)`` from its denoised frames and kept phase."""
+    n_cols = plan.cb - plan.ca
+    db = spectral.blend_frames(denoised, plan.frame_starts, settings, plan.ca, n_cols)
+    magnitude = spectral.db_to_magnitude(db)
+    cols = slice(plan.ca - plan.c_lo, plan.cb - plan.c_lo)
+    spec = magnitude * np.exp(1j * phase[:, cols]).astype(np.complex64)
+    wave = spectral.istft(spec, settings, None, center=False)
+    # Sample j of ``wave`` is global sample ca * hop - pad + j.
+    origin = plan.ca * settings.hop_length - settings.n_fft // 2
+    out = wave[plan.a - origin : plan.b - origin]
+    if len(out) < plan.b - plan.a:  # the very end of the recording, past the last window
+        out = np.pad(out, (0, plan.b - plan.a - len(out)))
+    dry_input = samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
+    return spectral.mix_dry(out, dry_input, dry)
+
+
+# ----------------------------------------------------------------------------- sample sources
+
+
+class _ArrayReader:
+    """Random access to an in-memory waveform, zero outside it."""
+
+    def __init__(self, waveform: np.ndarray):
+        self.waveform = np.asarray(waveform, dtype=np.float32)
+        self.n = len(self.waveform)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros(stop - start, dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.n)
+        if lo < hi:
+            out[lo - start : hi - start] = self.waveform[lo:hi]
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class _FileReader:
+    """Random access to a mono file at the model rate, zero outside it; checks samples."""
+
+    def __init__(self, path: Path, name: str):
+        self.name = name
+        self.fh = sf.SoundFile(path)
+        self.n = self.fh.frames
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros(stop - start, dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.n)
+        if lo < hi:
+            self.fh.seek(lo)
+            data = self.fh.read(hi - lo, dtype="float32", always_2d=True).mean(axis=1)
+            if not np.isfinite(data).all():
+                raise AudioError(f"{self.name}: NaN or infinite samples near sample {lo}.")
+            out[lo - start : lo - start + len(data)] = data
+        return out
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
+    """Mix ``src`` to mono and stream-resample it into a float WAV at ``rate``."""
+    import soxr
+
+    with sf.SoundFile(src) as fin:
+        stream = soxr.ResampleStream(fin.samplerate, rate, 1, dtype="float32", quality="HQ")
+        with sf.SoundFile(
+            dst, "w", samplerate=rate, channels=1, subtype="FLOAT", format="WAV"
+        ) as fout:
+            done = 0
+            while True:
+                block = fin.read(BLOCK, dtype="float32", always_2d=True).mean(axis=1)
+                done += len(block)
+                last = done >= fin.frames or len(block) == 0
+                if not np.isfinite(block).all():
+                    raise AudioError(f"{name}: NaN or infinite samples near sample {done}.")
+                fout.write(stream.resample_chunk(np.ascontiguousarray(block), last=last))
+                if last:
+                    break
+
+
+class _Writer:
+    """Writes a file's output in order, resampling back to the file's rate on the fly."""
+
+    def __init__(
+        self, tmp: Path, model_rate: int, out_rate: int, n_out: int, fmt: str, subtype: str
+    ):
+        self.fh = sf.SoundFile(
+            tmp, "w", samplerate=out_rate, channels=1, subtype=subtype, format=fmt
+        )
+        self.n_out = n_out
+        self.written = 0
+        self.stream = None
+        if out_rate != model_rate:
+            import soxr
+
+            self.stream = soxr.ResampleStream(
+                model_rate, out_rate, 1, dtype="float32", quality="HQ"
+            )
+        self.clipped = 0.0
+
+    def write(self, samples: np.ndarray, last: bool) -> None:
+        if self.stream is not None:
+            samples = self.stream.resample_chunk(np.ascontiguousarray(samples), last=last)
+        samples = samples[: max(0, self.n_out - self.written)]
+        if last and self.written + len(samples) < self.n_out:
+            samples = np.pad(samples, (0, self.n_out - self.written - len(samples)))
+        if not self.fh.subtype.startswith(("FLOAT", "DOUBLE")):
+            self.clipped = max(self.clipped, float(np.abs(samples).max(initial=0.0)))
+            samples = np.clip(samples, -1.0, 1.0)
+        self.fh.write(samples)
+        self.written += len(samples)
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+@dataclass(eq=False)
+class FileResult:
+    """Outcome of one file: ``error`` is ``None`` on success."""
+
+    source: str
+    destination: str
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class _Job:
+    """One recording in flight: where it comes from and where its output goes."""
+
+    name: str
+    reader: object
+    n: int
+    emit: Callable[[np.ndarray, bool], None]
+    finish: Callable[[], None]
+    fail: Callable[[str], None]
+    plans: list = field(default_factory=list)
+    failed: bool = False
+
+
+@dataclass(eq=False)
+class _Task:
+    job: _Job
+    plan: ChunkPlan | None  # None: the whole (short) recording
+    last: bool
+    samples: np.ndarray
+    frames: np.ndarray
+    phase: np.ndarray
+    denoised: np.ndarray | None = None
+
+
+class Denoiser:
+    """Denoise arrays and files with a fitted pipeline, in bounded memory.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        A fitted pipeline from :func:`skdenoise.make_denoising_pipeline` (or
+        :func:`skdenoise.load_pretrained`).
+    dry : float, optional
+        Dry mix; default: the pipeline's ``rebuild__dry``.
+    chunk_seconds : float
+        Output seconds per chunk (memory grows with it, not with the file's length).
+    batch_frames : int
+        Frames gathered (across chunks and files) before each model call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.streaming import Denoiser
+    >>> out = Denoiser(load_pretrained()).denoise_array(np.zeros(20000, "float32"))
+    >>> out.shape
+    (20000,)
+    """
+
+    def __init__(
+        self,
+        pipeline,
+        *,
+        dry: float | None = None,
+        chunk_seconds: float = CHUNK_SECONDS,
+        batch_frames: int = BATCH_FRAMES,
+    ):
+        steps = pipeline.named_steps
+        self.regressor = steps["unet"]
+        self.regressor._check_fitted()
+        self.sample_rate = int(steps["load"].sample_rate)
+        self.settings = steps["spec"].settings(self.sample_rate)
+        self.dry = float(steps["rebuild"].dry if dry is None else dry)
+        spectral.mix_dry(np.zeros(1, np.float32), np.zeros(1, np.float32), self.dry)
+        self.chunk_samples = max(int(chunk_seconds * self.sample_rate), self.settings.frame_length)
+        self.batch_frames = int(batch_frames)
+
+    # ---- producing and finishing tasks
+
+    def _tasks(self, job: _Job) -> Iterator[_Task]:
+        settings = self.settings
+        plans = plan_chunks(job.n, settings, self.chunk_samples)
+        if not plans:
+            samples = job.reader.read(0, job.n)
+            frames, phase = spectral.analyse(samples, settings, keep_phase=True)
+            yield _Task(job, None, True, samples, frames, phase)
+            return
+        for k, plan in enumerate(plans):
+            samples = job.reader.read(plan.s_lo, plan.s_hi)
+            frames, phase = chunk_frames(samples, plan, settings)
+            yield _Task(job, plan, k == len(plans) - 1, samples, frames, phase)
+
+    def _finish(self, task: _Task) -> None:
+        if task.plan is None:
+            out = spectral.mix_dry(
+                spectral.synthesise(task.denoised, task.phase, self.settings, task.job.n),
+                task.samples,
+                self.dry,
+            )
+        else:
+            out = chunk_output(
+                task.denoised, task.phase, task.samples, task.plan, self.settings, self.dry
+            )
+        task.job.emit(out, task.last)
+        if task.last:
+            task.job.finish()
+
+    def run(self, jobs: Iterable[_Job], progress=None) -> None:
+        """Process jobs, gathering the frames of many chunks into each model call."""
+        pending: deque[_Task] = deque()
+        frames = 0
+
+        def flush():
+            nonlocal frames
+            if not pending:
+                return
+            stacked = np.concatenate([t.frames for t in pending])
+            denoised = self.regressor.denoise_frames(stacked)
+            offset = 0
+            while pending:
+                task = pending.popleft()
+                n = len(task.frames)
+                task.denoised = denoised[offset : offset + n]
+                offset += n
+                if not task.job.failed:
+                    try:
+                        self._finish(task)
+                    except Exception as exc:  # reported per file
+                        task.job.failed = True
+                        task.job.fail(str(exc))
+                if progress is not None:
+                    progress(task)
+            frames = 0
+
+        for job in jobs:
+            try:
+                for task in self._tasks(job):
+                    pending.append(task)
+                    frames += len(task.frames)
+                    if frames >= self.batch_frames:
+                        flush()
+            except Exception as exc:  # one bad file must not stop the others
+                job.failed = True
+                job.fail(str(exc))
+        flush()
+
+    # ---- public entry points
+
+    def denoise_array(self, waveform: np.ndarray) -> np.ndarray:
+        """Denoise a mono waveform at the model's rate, chunk by chunk.
+
+        Parameters
+        ----------
+        waveform : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float32
+            Equal (to float rounding) to ``pipeline.predict([waveform])[0]``.
+        """
+        from .audio import check_waveform
+
+        waveform = check_waveform(np.asarray(waveform), name="waveform", allow_silent=True)
+        if waveform.ndim != 1:
+            raise AudioError("denoise_array takes a 1-D waveform.")
+        parts: list[np.ndarray] = []
+        errors: list[str] = []
+        job = _Job(
+            "waveform",
+            _ArrayReader(waveform),
+            len(waveform),
+            emit=lambda out, last: parts.append(out),
+            finish=lambda: None,
+            fail=errors.append,
+        )
+        self.run([job])
+        if errors:
+            raise AudioError(errors[0])
+        return np.concatenate(parts)
+
+    def denoise_files(
+        self,
+        pairs: Sequence[tuple[PathLike, PathLike]],
+        *,
+        overwrite: bool = False,
+        progress: bool = False,
+    ) -> list[FileResult]:
+        """Denoise files; each output has its input's rate and length, written atomically.
+
+        Parameters
+        ----------
+        pairs : sequence of (source, destination)
+        overwrite : bool
+            Allow replacing an existing destination, the input itself included (atomic).
+            Without it an existing destination is an error for that file.
+        progress : bool
+            Show a progress bar (in seconds of audio).
+
+        Returns
+        -------
+        list of FileResult
+            One per pair, in order; failures carry a one-line ``error`` and do not stop the
+            other files.
+        """
+        results = [FileResult(str(src), str(dst)) for src, dst in pairs]
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=0,
+                unit="s",
+                desc="denoising",
+                bar_format=("{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]"),
+            )
+
+        def on_task(task: _Task) -> None:
+            if bar is not None:
+                span = (task.plan.b - task.plan.a) if task.plan else task.job.n
+                bar.update(span / self.sample_rate)
+
+        def jobs() -> Iterator[_Job]:
+            for result in results:
+                job = self._open(result, overwrite)
+                if job is None:
+                    continue
+                if bar is not None:
+                    bar.total += job.n / self.sample_rate
+                    bar.refresh()
+                yield job
+
+        try:
+            self.run(jobs(), progress=on_task)
+        finally:
+            if bar is not None:
+                bar.close()
+        return results
+
+    # ---- file jobs
+
+    def _open(self, result: FileResult, overwrite: bool) -> _Job | None:
+        src, dst = Path(result.source), Path(result.destination)
+        cleanup: list[Path] = []
+        reader = writer = None
+
+        def fail(message: str) -> None:
+            result.error = message if message.startswith(str(src)) else f"{src}: {message}"
+            for obj in (reader, writer):
+                if obj is not None:
+                    try:
+                        obj.close()
+                    except Exception:  # closing after a failure: best effort
+                        pass
+            for path in cleanup:
+                path.unlink(missing_ok=True)
+
+        try:
+            if not src.exists():
+                raise FileNotFoundError(f"{src}: no such file.")
+            same = dst.exists() and os.path.samefile(src, dst)
+            if dst.exists() and not overwrite:
+                what = "it is the input itself" if same else "it exists"
+                raise FileExistsError(
+                    f"{src}: not written to {dst}: {what}; pass --overwrite to replace it."
+                )
+            try:
+                info = sf.info(src)
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                raise AudioError(f"{src}: not a readable audio file ({exc}).") from exc
+            if info.frames == 0:
+                raise AudioError(f"{src}: the recording is empty (0 samples).")
+            model_path = src
+            if info.samplerate != self.sample_rate or info.channels != 1:
+                fd, tmp_in = tempfile.mkstemp(suffix=".wav", prefix="skdenoise-")
+                os.close(fd)
+                cleanup.append(Path(tmp_in))
+                _resample_to_file(src, Path(tmp_in), self.sample_rate, str(src))
+                model_path = Path(tmp_in)
+            reader = _FileReader(model_path, str(src))
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            fmt = dst.suffix.lstrip(".").upper()
+            if fmt not in sf.available_formats():
+                raise AudioError(f"{dst}: soundfile cannot write the format {fmt!r}.")
+            subtype = (
+                info.subtype
+                if (fmt == info.format and sf.check_format(fmt, info.subtype))
+                else sf.default_subtype(fmt)
+            )
+            fd, tmp_out = tempfile.mkstemp(
+                dir=dst.parent, prefix=f".{dst.stem}.", suffix=dst.suffix
+            )
+            os.close(fd)
+            cleanup.append(Path(tmp_out))
+            writer = _Writer(
+                Path(tmp_out), self.sample_rate, info.samplerate, info.frames, fmt, subtype
+            )
+        except Exception as exc:  # reported per file
+            fail(str(exc))
+            return None
+
+        def finish() -> None:
+            writer.close()
+            reader.close()
+            if writer.clipped > 1.0:
+                logger.warning("%s: output peak %.2f clipped to full scale.", dst, writer.clipped)
+            os.replace(cleanup[-1], dst)
+            for path in cleanup[:-1]:
+                path.unlink(missing_ok=True)
+            result.seconds = info.frames / info.samplerate
+
+        return _Job(str(src), reader, reader.n, emit=writer.write, finish=finish, fail=fail)
+
+
+def denoise_file(
+    pipeline,
+    source: PathLike,
+    destination: PathLike,
+    *,
+    dry: float | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Denoise one file of any length in bounded memory (see :class:`Denoiser`).
+
+    The output is written atomically at the input's rate and length (mono).
+
+    Raises
+    ------
+    FileExistsError, FileNotFoundError, AudioError
+        With a message naming the file.
+    """
+    (result,) = Denoiser(pipeline, dry=dry).denoise_files(
+        [(source, destination)], overwrite=overwrite
+    )
+    if result.error:
+        raise AudioError(result.error)
+    return Path(destination)

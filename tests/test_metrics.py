@@ -1,0 +1,94 @@
+"""Metric functions: text metrics against jiwer, signal metrics on known cases."""
+
+import jiwer
+import numpy as np
+import pytest
+
+from skdenoise import metrics
+from tests.conftest import syllables
+
+PAIRS = [
+    ("the cat sat on the mat", "the cat sat on the mat"),
+    ("the cat sat on the mat", "the cat sat on a mat"),
+    ("the cat sat on the mat", "cat sat on the the mat today"),
+    ("one two three four", "won too three"),
+    ("go", "no"),
+]
+
+
+@pytest.mark.parametrize("reference,hypothesis", PAIRS)
+def test_text_metrics_equal_jiwer(reference, hypothesis):
+    assert metrics.wer(reference, hypothesis) == pytest.approx(jiwer.wer(reference, hypothesis))
+    assert metrics.mer(reference, hypothesis) == pytest.approx(jiwer.mer(reference, hypothesis))
+    assert metrics.wil(reference, hypothesis) == pytest.approx(jiwer.wil(reference, hypothesis))
+
+
+def test_corpus_level_text_metrics_equal_jiwer():
+    refs, hyps = zip(*PAIRS)
+    assert metrics.wer(list(refs), list(hyps)) == pytest.approx(jiwer.wer(list(refs), list(hyps)))
+
+
+@pytest.mark.parametrize(
+    "reference,hypothesis",
+    [
+        ("Hello, World!", "hello world"),
+        ("I don't know", "i do not know"),
+        ("It's   WELL-known.", "it is well known"),
+        ("we're here; they'll come", "we are here they will come"),
+        ("Don\u2019t stop", "do not stop"),
+    ],
+)
+def test_normalisation_is_the_same_on_both_sides(reference, hypothesis):
+    assert metrics.wer(reference, hypothesis) == 0.0
+    assert metrics.mer(reference, hypothesis) == 0.0
+    assert metrics.wil(reference, hypothesis) == 0.0
+
+
+def test_empty_hypothesis_is_all_deletions():
+    assert metrics.wer("one two", "") == 1.0
+    assert metrics.wer(["one two", "three"], ["one two", ""]) == pytest.approx(1 / 3)
+
+
+def test_si_sdr_known_cases():
+    rng = np.random.default_rng(0)
+    s = rng.standard_normal(16000)
+    assert metrics.si_sdr(s, s) > 100
+    assert metrics.si_sdr(s, 0.3 * s) == pytest.approx(metrics.si_sdr(s, s))
+    noise = rng.standard_normal(16000)
+    noise *= np.sqrt(np.sum(s**2) / np.sum(noise**2) / 10.0)  # 10 dB
+    assert metrics.si_sdr(s, s + noise) == pytest.approx(10.0, abs=0.5)
+
+
+def test_si_sdr_trims_or_pads_to_the_reference():
+    s = np.random.default_rng(1).standard_normal(1000)
+    assert metrics.si_sdr(s, np.concatenate([s, np.ones(50)])) > 100
+    assert np.isfinite(metrics.si_sdr(s, s[:900]))
+
+
+def test_metrics_refuse_silent_references():
+    for fn in (
+        lambda r, e: metrics.si_sdr(r, e),
+        lambda r, e: metrics.stoi(r, e, 8000),
+        lambda r, e: metrics.pesq(r, e, 8000),
+    ):
+        with pytest.raises(ValueError, match="silent"):
+            fn(np.zeros(8000), np.ones(8000))
+
+
+def test_pesq_refuses_wrong_rates():
+    x = syllables(rate=16000)
+    with pytest.raises(ValueError, match="8000 or 16000"):
+        metrics.pesq(x, x, 44100)
+    with pytest.raises(ValueError, match="wideband"):
+        metrics.pesq(x[::2], x[::2], 8000, mode="wb")
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_pesq_and_stoi_rank_clean_above_noisy(rate):
+    clean = syllables(rate=rate)
+    noisy = clean + 0.3 * np.random.default_rng(0).standard_normal(len(clean)).astype("float32")
+    pesq_clean = metrics.pesq(clean, clean, rate)
+    assert pesq_clean > 4.0
+    assert metrics.pesq(clean, noisy, rate) < pesq_clean - 1.0
+    assert metrics.stoi(clean, clean, rate) > 0.99
+    assert metrics.stoi(clean, noisy, rate) < metrics.stoi(clean, clean, rate) - 0.1

@@ -1,0 +1,117 @@
+"""Scorers: metadata routing of transcripts, caching, and the signal scorers."""
+
+import threading
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.model_selection import GridSearchCV, KFold
+
+from skdenoise import make_denoising_pipeline
+from skdenoise.scoring import (
+    asr_score,
+    make_asr_scorer,
+    make_signal_scorer,
+    si_sdr_scorer,
+    signal_score,
+    wer_scorer,
+)
+from tests.conftest import noisy_pairs
+
+
+class RecordingTranscriber:
+    """Test stub: hears one word naming the recording length (n9000), records every call."""
+
+    def __init__(self):
+        self.calls = []
+        self.lock = threading.Lock()
+
+    def transcribe(self, waveform, sample_rate):
+        with self.lock:
+            self.calls.append(len(waveform))
+        return f"n{len(waveform)}"
+
+
+LENGTHS = (9000, 9100, 9200, 9300, 9400, 9500)
+
+
+def test_each_fold_scores_against_its_own_routed_transcripts(tiny_params):
+    noisy, clean = noisy_pairs(seed=0, lengths=LENGTHS)
+    # Routed transcripts name each recording's length, which the stub also "hears": a fold
+    # given another fold's transcripts (or misaligned ones) would not score 0.
+    transcripts = [f"n{n}" for n in LENGTHS]
+    stub = RecordingTranscriber()
+    with sklearn.config_context(enable_metadata_routing=True):
+        wer = make_asr_scorer("wer", stub).set_score_request(transcripts=True)
+        mer = make_asr_scorer("mer", stub).set_score_request(transcripts=True)
+        search = GridSearchCV(
+            make_denoising_pipeline(**{**tiny_params, "unet__epochs": 1}),
+            {"rebuild__dry": [0.0, 0.5]},
+            scoring={"wer": wer, "mer": mer, "si_sdr": si_sdr_scorer},
+            refit="si_sdr",
+            cv=KFold(3),
+        )
+        search.fit(noisy, clean, transcripts=transcripts)
+    for key in ("wer", "mer"):
+        for split in range(3):
+            np.testing.assert_array_equal(search.cv_results_[f"split{split}_test_{key}"], 0.0)
+    assert np.isfinite(search.cv_results_["mean_test_si_sdr"]).all()
+    assert search.best_params_["rebuild__dry"] in (0.0, 0.5)
+    # Two candidates x 3 folds x 2 test recordings, each decoded once although two ASR
+    # scorers read it (the cache), and no clean reference decoded (transcripts came routed).
+    assert sorted(stub.calls) == sorted(list(LENGTHS) * 2)
+
+
+def test_misaligned_transcripts_are_caught_by_the_score():
+    stub = RecordingTranscriber()
+    predictions = [np.zeros(n, np.float32) for n in (100, 200)]
+    assert asr_score(None, predictions, transcriber=stub, transcripts=["n100", "n200"]) == 0.0
+    assert asr_score(None, predictions, transcriber=stub, transcripts=["n200", "n100"]) == 1.0
+    with pytest.raises(ValueError, match="2 predictions but 1 transcripts"):
+        asr_score(None, predictions, transcriber=stub, transcripts=["n100"])
+
+
+def test_without_transcripts_the_clean_reference_is_transcribed(fitted_tiny):
+    stub = RecordingTranscriber()
+    noisy, clean = noisy_pairs(seed=1, lengths=(9000, 12000))
+    scorer = make_asr_scorer("wer", stub)
+    # No routing: the scorer decodes predictions *and* the clean references.
+    assert scorer(fitted_tiny, noisy, clean) == 0.0
+    assert sorted(stub.calls) == [9000, 9000, 12000, 12000]
+
+
+def test_callable_transcriber_and_unknown_metric():
+    scorer = make_asr_scorer("wil", lambda wave, rate: "same words")
+    assert scorer._kwargs["metric"] == "wil"
+    with pytest.raises(ValueError, match="metric must be one of"):
+        make_asr_scorer("cer")
+
+
+def test_lower_is_better_for_asr_scorers():
+    assert wer_scorer._sign == -1
+    assert si_sdr_scorer._sign == 1
+
+
+def test_signal_scorers_prefer_the_clean_signal(fitted_tiny):
+    from tests.conftest import syllables
+
+    clean = [syllables(rate=8000), syllables("ta ko mi", rate=8000)]
+    noisy = [
+        c + 0.2 * np.random.default_rng(0).standard_normal(len(c)).astype("float32") for c in clean
+    ]
+    for metric in ("si_sdr", "pesq", "stoi"):
+        assert signal_score(clean, clean, metric=metric) > signal_score(clean, noisy, metric=metric)
+        value = make_signal_scorer(metric)(fitted_tiny, noisy, clean)
+        assert np.isfinite(value)
+
+
+def test_signal_score_loads_paths_at_the_prediction_rate(tmp_path):
+    from skdenoise import write_wav
+    from skdenoise.batch import WaveformList
+
+    x = np.random.default_rng(0).standard_normal(16000).astype("float32") * 0.1
+    path = write_wav(tmp_path / "clean16k.wav", x, 16000, subtype="FLOAT")
+    from skdenoise.audio import resample
+
+    prediction = WaveformList([resample(x, 16000, 8000)], sample_rate=8000)
+    assert signal_score([path], prediction, metric="si_sdr") > 40
