@@ -356,6 +356,38 @@ def audio_info(path: PathLike) -> sf._SoundFileInfo:
         raise AudioError(f"{path}: not a readable audio file ({exc}).") from exc
 
 
+#: libsndfile command that turns off the PEAK chunk (it holds a timestamp).
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def open_writer(
+    path: PathLike,
+    *,
+    sample_rate: int,
+    channels: int = 1,
+    subtype: str | None = None,
+    fmt: str | None = None,
+) -> sf.SoundFile:
+    """Open an audio file for writing, reproducibly.
+
+    libsndfile adds to float WAV files a PEAK chunk holding the time of writing; it is
+    turned off, so that the same samples always give the same bytes.
+
+    Returns
+    -------
+    soundfile.SoundFile
+        Open for writing; close it (or use it as a context manager).
+    """
+    fh = sf.SoundFile(
+        path, "w", samplerate=int(sample_rate), channels=channels, subtype=subtype, format=fmt
+    )
+    try:
+        sf._snd.sf_command(fh._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)
+    except AttributeError:  # another soundfile build: the chunk stays, nothing breaks
+        logger.debug("cannot turn off libsndfile's PEAK chunk")
+    return fh
+
+
 @contextlib.contextmanager
 def atomic_path(path: PathLike):
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
@@ -434,5 +466,12 @@ def write_wav(
             logger.warning("%s: peak %.3f above full scale, clipped on writing.", path, peak)
             waveform = np.clip(waveform, -1.0, 1.0)
     with atomic_path(path) as tmp:
-        sf.write(tmp, waveform, int(sample_rate), subtype=subtype, format=fmt)
+        with open_writer(
+            tmp,
+            sample_rate=sample_rate,
+            channels=1 if waveform.ndim == 1 else waveform.shape[1],
+            subtype=subtype,
+            fmt=fmt,
+        ) as fh:
+            fh.write(waveform)
     return path

@@ -73,6 +73,11 @@ def _add_mix(sub) -> None:
         help="drop manifest rows whose licence contains this (repeatable)",
     )
     p.add_argument("--noise-balance", choices=("category", "file"), default="category")
+    p.add_argument(
+        "--allow-negative-snr",
+        action="store_true",
+        help="accept SNRs below 0 dB (refused by default)",
+    )
     p.set_defaults(func=_run_mix)
 
 
@@ -98,6 +103,7 @@ def _run_mix(args) -> int:
         random_state=args.seed,
         out_dir=args.out,
         noise_balance=args.noise_balance,
+        allow_negative_snr=args.allow_negative_snr,
         progress=True,
     )
     minutes = sum(float(r["duration_s"]) for r in result.manifest) / 60
@@ -313,6 +319,98 @@ def _run_denoise(args) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+# ----------------------------------------------------------------------------- evaluate
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score a denoiser on noisy/clean pairs",
+        description="Enhance noisy files and score input and output against the clean "
+        "references: PESQ, STOI, SI-SDR, and WER/MER/WIL of PocketSphinx (against the "
+        "manifest's transcripts, or its own transcript of the clean file). Prints tables "
+        "overall, by SNR and by noise type; writes a per-file CSV and metric-by-SNR plots.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--manifest",
+        help="TSV/CSV with noisy_path, clean_path, and optionally "
+        "transcript, snr_db, noise_category",
+    )
+    src.add_argument("--noisy-dir", help="folder of noisy files (with --clean-dir)")
+    p.add_argument("--clean-dir", help="folder of clean files with the same names")
+    model = p.add_mutually_exclusive_group()
+    model.add_argument("--model", help="model file (.npz); default: the shipped model")
+    model.add_argument(
+        "--passthrough", action="store_true", help="score the unprocessed input (no model)"
+    )
+    p.add_argument("--dry", type=float, default=None, help="dry mix override, 0-1")
+    p.add_argument(
+        "--sample-rate",
+        type=int,
+        default=None,
+        help="scoring rate in Hz (default: the model's, or 8000)",
+    )
+    p.add_argument("--out", default="evaluation", help="output folder (default: evaluation)")
+    p.add_argument("--no-asr", action="store_true", help="skip WER/MER/WIL")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args) -> int:
+    from .evaluation import (
+        evaluate,
+        format_summary,
+        format_timings,
+        plot_summary,
+        read_pairs,
+        summarize,
+        write_rows,
+    )
+
+    if args.noisy_dir and not args.clean_dir:
+        raise ValueError("--noisy-dir needs --clean-dir.")
+    items = read_pairs(args.manifest, noisy_dir=args.noisy_dir, clean_dir=args.clean_dir)
+    if args.passthrough:
+        enhance, rate, name = None, args.sample_rate or 8000, "passthrough"
+    else:
+        pipe = _load_model(args.model, args.sample_rate or 8000)
+        if args.dry is not None:
+            pipe.set_params(rebuild__dry=args.dry)
+        rate = int(pipe.named_steps["load"].sample_rate)
+        if args.sample_rate and args.sample_rate != rate:
+            raise ValueError(f"the model works at {rate} Hz, not {args.sample_rate} Hz.")
+        enhance, name = pipe.predict, "skdenoise"
+    result = evaluate(
+        items,
+        enhance,
+        sample_rate=rate,
+        asr=not args.no_asr,
+        jobs=args.jobs,
+        progress=not args.no_progress,
+    )
+    summary = summarize(result)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_rows(result, out / "per_file.csv")
+    text = format_summary(summary, output_name=name)
+    timing = format_timings(result)
+    from .audio import atomic_path
+
+    with atomic_path(out / "summary.md") as tmp:
+        tmp.write_text(f"{text}\n### Time per second of audio\n\n{timing}\n")
+    plots = plot_summary(summary, out, output_name=name)
+    print(text)
+    print("### Time per second of audio\n")
+    print(timing)
+    print(
+        f"\nwrote {out / 'per_file.csv'}, {out / 'summary.md'}"
+        + (f" and {len(plots)} plots" if plots else "")
+    )
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -332,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = [_add_denoise, _add_train, _add_mix]
+COMMANDS = [_add_denoise, _add_evaluate, _add_train, _add_mix]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -176,13 +177,18 @@ def fit_noise_length(
     return np.tile(noise, reps)[offset : offset + n_samples].copy(), offset
 
 
-def _check_snr(snr_db) -> float:
+def _check_snr(snr_db, *, allow_negative: bool = False) -> float:
     try:
         value = float(snr_db)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"SNR must be a number of dB, got {snr_db!r}.") from exc
     if not np.isfinite(value):
-        raise ValueError(f"SNR must be finite, got {snr_db!r}.")
+        raise ValueError(f"SNR must be a finite number of dB, got {snr_db!r}.")
+    if value < 0 and not allow_negative:
+        raise ValueError(
+            f"SNR {value:g} dB is negative (more noise than speech); if that is intended, "
+            "pass allow_negative_snr=True (--allow-negative-snr on the command line)."
+        )
     return value
 
 
@@ -195,6 +201,7 @@ def mix_at_snr(
     sample_rate: int = 8000,
     threshold_db: float = 40.0,
     peak: float = 0.99,
+    allow_negative_snr: bool = False,
 ) -> Mixture:
     """Add noise to clean speech at an SNR measured on active speech.
 
@@ -209,7 +216,8 @@ def mix_at_snr(
     noise : ndarray of shape (n_noise,)
         At least 10 ms of noise at the same rate; must not be silent.
     snr_db : float
-        Target SNR in dB (any finite value; negative means more noise than speech).
+        Target SNR in dB, finite; a negative SNR (more noise than speech) is refused unless
+        ``allow_negative_snr``, so that a sign slip does not go unnoticed.
     rng : numpy Generator, int or None
         Source of the noise offset.
     sample_rate : int
@@ -218,6 +226,8 @@ def mix_at_snr(
         Activity threshold below the loudest frame, in dB.
     peak : float
         Largest allowed absolute sample of the mixture.
+    allow_negative_snr : bool
+        Accept ``snr_db < 0``.
 
     Returns
     -------
@@ -234,7 +244,7 @@ def mix_at_snr(
     >>> round(measure_snr(clean, noise, 8000), 3)
     5.0
     """
-    snr = _check_snr(snr_db)
+    snr = _check_snr(snr_db, allow_negative=allow_negative_snr)
     rng = np.random.default_rng(rng)
     clean = np.asarray(clean, dtype=np.float32)
     noise = np.asarray(noise, dtype=np.float32)
@@ -502,8 +512,11 @@ def _load_speech(row: dict, sample_rate: int) -> np.ndarray:
     return waveform
 
 
-def _snr_list(snrs) -> list[float]:
-    values = [_check_snr(s) for s in np.atleast_1d(np.asarray(snrs, dtype=object))]
+def _snr_list(snrs, allow_negative: bool = False) -> list[float]:
+    values = [
+        _check_snr(s, allow_negative=allow_negative)
+        for s in np.atleast_1d(np.asarray(snrs, dtype=object))
+    ]
     if not values:
         raise ValueError("give at least one SNR.")
     return values
@@ -521,6 +534,7 @@ def make_noisy_speech(
     noise_balance: str = "category",
     exclude_licenses: Sequence[str] = (),
     keep_arrays: bool | None = None,
+    allow_negative_snr: bool = False,
     progress: bool = False,
 ) -> MixtureSet:
     """Build a reproducible set of noisy mixtures from clean speech and noise.
@@ -552,6 +566,8 @@ def make_noisy_speech(
         Licence filter applied to manifest sources.
     keep_arrays : bool, optional
         Return the arrays; default ``True`` without ``out_dir``, ``False`` with it.
+    allow_negative_snr : bool
+        Accept negative SNRs (refused by default).
     progress : bool
         Show a progress bar.
 
@@ -561,7 +577,7 @@ def make_noisy_speech(
     """
     if noise_balance not in ("category", "file"):
         raise ValueError(f"noise_balance must be 'category' or 'file', got {noise_balance!r}.")
-    snr_values = _snr_list(snrs)
+    snr_values = _snr_list(snrs, allow_negative_snr)
     speech_rows = resolve_sources(speech, what="speech", exclude_licenses=exclude_licenses)
     noise_rows = resolve_sources(noise, what="noise", exclude_licenses=exclude_licenses)
     n = len(speech_rows) if n_mixtures is None else int(n_mixtures)
@@ -591,6 +607,7 @@ def make_noisy_speech(
             snr_order[i],
             rng=rng,
             sample_rate=sample_rate,
+            allow_negative_snr=allow_negative_snr,
         )
         name = f"{i:0{width}d}_{Path(s_row['path']).stem}.wav"
         row = {
@@ -635,14 +652,15 @@ def make_noisy_speech(
 
 
 def _relative_rows(rows: list[dict], base: Path) -> list[dict]:
-    """Rows with the written files' paths relative to ``base`` (portable manifests)."""
+    """Rows with every path relative to ``base``: the manifest is the same, byte for byte,
+    wherever the set is written, and moves with its folder."""
     base = base.resolve()
     out = []
     for row in rows:
         row = dict(row)
-        for column in ("noisy_path", "clean_path", "noise_path"):
+        for column in ("noisy_path", "clean_path", "noise_path", "clean_source", "noise_file"):
             if row[column]:
-                row[column] = Path(row[column]).relative_to(base).as_posix()
+                row[column] = Path(os.path.relpath(row[column], base)).as_posix()
         out.append(row)
     return out
 
@@ -908,10 +926,11 @@ class MixtureStream(FrameSource):
         return _load_noise(row, rate)
 
     def _snr(self, rng: np.random.Generator) -> float:
+        # A training stream's SNRs are an explicit choice: negative values are intended.
         if self.snr_range is not None:
             low, high = self.snr_range
             return float(rng.uniform(low, high))
-        values = _snr_list(self.snrs)
+        values = _snr_list(self.snrs, allow_negative=True)
         return values[int(rng.integers(len(values)))]
 
     def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -930,7 +949,12 @@ class MixtureStream(FrameSource):
                 noise_row = _choose_noise(self.noise, rng, "category")
                 noise = self._noise_for(noise_row, len(speech), rng)
                 mixture = mix_at_snr(
-                    speech, noise, self._snr(rng), rng=rng, sample_rate=self.sample_rate
+                    speech,
+                    noise,
+                    self._snr(rng),
+                    rng=rng,
+                    sample_rate=self.sample_rate,
+                    allow_negative_snr=True,
                 )
             except (AudioError, OSError) as exc:
                 logger.warning("skipping a mixture: %s", exc)

@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from . import spectral
-from .audio import AudioError, PathLike
+from .audio import AudioError, PathLike, open_writer
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -195,9 +195,7 @@ def _resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
 
     with sf.SoundFile(src) as fin:
         stream = soxr.ResampleStream(fin.samplerate, rate, 1, dtype="float32", quality="HQ")
-        with sf.SoundFile(
-            dst, "w", samplerate=rate, channels=1, subtype="FLOAT", format="WAV"
-        ) as fout:
+        with open_writer(dst, sample_rate=rate, subtype="FLOAT", fmt="WAV") as fout:
             done = 0
             while True:
                 block = fin.read(BLOCK, dtype="float32", always_2d=True).mean(axis=1)
@@ -216,9 +214,7 @@ class _Writer:
     def __init__(
         self, tmp: Path, model_rate: int, out_rate: int, n_out: int, fmt: str, subtype: str
     ):
-        self.fh = sf.SoundFile(
-            tmp, "w", samplerate=out_rate, channels=1, subtype=subtype, format=fmt
-        )
+        self.fh = open_writer(tmp, sample_rate=out_rate, subtype=subtype, fmt=fmt)
         self.n_out = n_out
         self.written = 0
         self.stream = None

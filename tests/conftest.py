@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# XLA compilation costs seconds per new tiny model and pays off only for real training; the
+# XLA path has its own test (test_estimators.py::test_xla_and_plain_graphs_agree).
+os.environ.setdefault("SKDENOISE_NO_JIT", "1")
 
 import numpy as np
 import pytest

@@ -56,12 +56,13 @@ def test_write_wav_crash_leaves_original_untouched(tmp_path, monkeypatch):
     write_wav(path, original, 8000, subtype="FLOAT")
     before = path.read_bytes()
 
-    def crash(file, *args, **kwargs):
-        with open(file, "wb") as fh:
-            fh.write(b"half a file")
+    real_write = sf.SoundFile.write
+
+    def crash(self, data):
+        real_write(self, data[: len(data) // 2])  # half a file on disk, then the failure
         raise OSError("disk full")
 
-    monkeypatch.setattr(sf, "write", crash)
+    monkeypatch.setattr(sf.SoundFile, "write", crash)
     with pytest.raises(OSError, match="disk full"):
         write_wav(path, np.zeros(100), 8000)
     assert path.read_bytes() == before

@@ -169,3 +169,17 @@ def test_same_seed_same_model(tiny_params):
     wa, wb, wc = (p.named_steps["unet"].model_.get_weights()[0] for p in (a, b, c))
     np.testing.assert_allclose(wa, wb, atol=1e-3)
     assert np.abs(wa - wc).max() > 1e-2
+
+
+def test_xla_and_plain_graphs_agree(fitted_tiny, monkeypatch):
+    # The suite runs with SKDENOISE_NO_JIT=1 for speed; this checks the XLA path users get.
+    noisy, _ = noisy_pairs(seed=11, lengths=(9000, 20000))
+    plain = fitted_tiny.predict(noisy)
+    monkeypatch.delenv("SKDENOISE_NO_JIT", raising=False)
+    jitted = pickle.loads(pickle.dumps(fitted_tiny))  # a fresh, not yet compiled graph
+    for a, b in zip(plain, jitted.predict(noisy)):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    noisy_fit, clean_fit = noisy_pairs(seed=12, lengths=(9000, 10000))
+    make_denoising_pipeline(
+        unet__filters=4, unet__depth=2, unet__epochs=1, unet__validation_fraction=0.0
+    ).fit(noisy_fit, clean_fit)  # XLA-compiled training runs

@@ -1,0 +1,430 @@
+"""Evaluating a denoiser on a set of noisy/clean pairs: per-file metrics, summaries, plots.
+
+:func:`evaluate` scores the noisy input and the enhanced output of every pair against the
+clean reference (PESQ, STOI, SI-SDR) and runs the recogniser on clean, input and output
+(WER, MER, WIL against the manifest's transcript, or against the recogniser's transcript of
+the clean reference when there is none). :func:`summarize` averages signal metrics and
+computes corpus-level word metrics overall, by SNR and by noise type. What ``skdenoise
+evaluate`` prints and writes comes from here.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import metrics
+from .audio import PathLike, atomic_path, to_waveform
+from .datasets import list_audio, load_manifest
+
+logger = logging.getLogger(__name__)
+
+SIGNAL = ("pesq", "stoi", "si_sdr")
+WORDS = ("wer", "mer", "wil")
+LABELS = {
+    "pesq": "PESQ",
+    "stoi": "STOI",
+    "si_sdr": "SI-SDR (dB)",
+    "wer": "WER",
+    "mer": "MER",
+    "wil": "WIL",
+}
+HIGHER_IS_BETTER = {
+    "pesq": True,
+    "stoi": True,
+    "si_sdr": True,
+    "wer": False,
+    "mer": False,
+    "wil": False,
+}
+
+
+def read_pairs(
+    manifest: PathLike | None = None,
+    *,
+    noisy_dir: PathLike | None = None,
+    clean_dir: PathLike | None = None,
+) -> list[dict]:
+    """Evaluation items from a manifest or from two folders with matching names.
+
+    A manifest (TSV or CSV) needs ``noisy_path`` and ``clean_path`` (or ``noisy`` and
+    ``clean``) columns, and may have ``transcript``, ``snr_db`` (or ``snr``) and
+    ``noise_category`` (or ``noise_type``). Folders are matched by relative path.
+
+    Returns
+    -------
+    list of dict
+        Keys ``name``, ``noisy``, ``clean``, ``transcript``, ``snr_db``, ``noise_type``.
+    """
+    items = []
+    if manifest is not None:
+        for row in load_manifest(manifest):
+            noisy = row.get("noisy_path") or row.get("noisy")
+            clean = row.get("clean_path") or row.get("clean")
+            if not noisy or not clean:
+                raise ValueError(f"{manifest}: rows need noisy_path and clean_path columns.")
+            snr = row.get("snr_db", row.get("snr", ""))
+            items.append(
+                {
+                    "name": Path(noisy).name,
+                    "noisy": noisy,
+                    "clean": clean,
+                    "transcript": row.get("transcript", "") or "",
+                    "snr_db": float(snr) if snr not in ("", None) else math.nan,
+                    "noise_type": row.get("noise_category", row.get("noise_type", "")) or "",
+                }
+            )
+        return items
+    if noisy_dir is None or clean_dir is None:
+        raise ValueError("give a manifest, or both a noisy and a clean folder.")
+    noisy_root, clean_root = Path(noisy_dir), Path(clean_dir)
+    for noisy in list_audio(noisy_root):
+        relative = noisy.relative_to(noisy_root)
+        clean = clean_root / relative
+        if not clean.exists():
+            raise FileNotFoundError(f"{noisy}: no clean file {clean} with the same name.")
+        items.append(
+            {
+                "name": str(relative),
+                "noisy": str(noisy),
+                "clean": str(clean),
+                "transcript": "",
+                "snr_db": math.nan,
+                "noise_type": "",
+            }
+        )
+    return items
+
+
+def _timed(timings: dict, key: str, audio_seconds: float, fn: Callable, *args):
+    """Call ``fn(*args)``, adding its time and the audio it processed to ``timings[key]``."""
+    start = time.perf_counter()
+    try:
+        return fn(*args)
+    finally:
+        spent, audio = timings.get(key, (0.0, 0.0))
+        timings[key] = (spent + time.perf_counter() - start, audio + audio_seconds)
+
+
+def score_item(
+    item: dict, output: np.ndarray | None, *, sample_rate: int, transcriber, asr: bool = True
+) -> tuple[dict, dict]:
+    """Metrics of one item's input and output (``output=None``: the input passes through).
+
+    Returns
+    -------
+    row : dict
+        ``{metric}_input``, ``{metric}_output`` for the signal metrics; ``hyp_clean``,
+        ``hyp_input``, ``hyp_output`` and ``reference`` texts.
+    timings : dict
+        Per metric, (seconds spent, seconds of audio processed).
+    """
+    timings: dict[str, tuple[float, float]] = {}
+    clean = to_waveform(
+        item["clean"], sample_rate=sample_rate, name=item["clean"], allow_silent=True
+    )
+    noisy = to_waveform(item["noisy"], sample_rate=sample_rate, name=item["noisy"])
+    output = noisy if output is None else output
+    seconds = len(clean) / sample_rate
+    row = {
+        "name": item["name"],
+        "snr_db": item["snr_db"],
+        "noise_type": item["noise_type"],
+        "duration_s": round(seconds, 3),
+    }
+    for system, wave in (("input", noisy), ("output", output)):
+        for metric in SIGNAL:
+            fn = {
+                "pesq": lambda r, e: metrics.pesq(r, e, sample_rate),
+                "stoi": lambda r, e: metrics.stoi(r, e, sample_rate),
+                "si_sdr": metrics.si_sdr,
+            }[metric]
+            try:
+                row[f"{metric}_{system}"] = _timed(timings, metric, seconds, fn, clean, wave)
+            except ValueError as exc:
+                logger.warning("%s: %s not scored: %s", item["name"], metric, exc)
+                row[f"{metric}_{system}"] = math.nan
+    if asr:
+        decode = transcriber.transcribe
+        row["hyp_clean"] = _timed(timings, "asr", seconds, decode, clean, sample_rate)
+        row["hyp_input"] = _timed(timings, "asr", seconds, decode, noisy, sample_rate)
+        row["hyp_output"] = (
+            row["hyp_input"]
+            if output is noisy
+            else _timed(timings, "asr", seconds, decode, output, sample_rate)
+        )
+        if item["transcript"]:
+            row["reference"], row["reference_source"] = item["transcript"], "manifest"
+        else:
+            row["reference"], row["reference_source"] = row["hyp_clean"], "asr of clean"
+        for system in ("clean", "input", "output"):
+            measures = metrics.text_measures(row["reference"], row[f"hyp_{system}"])
+            for metric in WORDS:
+                row[f"{metric}_{system}"] = measures[metric]
+    return row, timings
+
+
+@dataclass(eq=False)
+class Evaluation:
+    """Per-file rows and the time spent per metric."""
+
+    rows: list[dict]
+    sample_rate: int
+    timings: dict[str, tuple[float, float]] = field(default_factory=dict)
+    audio_seconds: float = 0.0
+    enhance_seconds: float = 0.0
+
+    def seconds_per_audio_second(self) -> dict[str, float]:
+        """Processing seconds per second of audio for one evaluation of each metric (one
+        decoding for ``asr``), and for the enhancement (``enhance``)."""
+        out = {k: spent / audio for k, (spent, audio) in sorted(self.timings.items()) if audio}
+        if self.enhance_seconds:
+            out["enhance"] = self.enhance_seconds / self.audio_seconds
+        return out
+
+
+def evaluate(
+    items: Sequence[dict],
+    enhance: Callable[[list[np.ndarray]], list[np.ndarray]] | None,
+    *,
+    sample_rate: int = 8000,
+    transcriber=None,
+    asr: bool = True,
+    jobs: int = 1,
+    batch: int = 32,
+    progress: bool = False,
+) -> Evaluation:
+    """Enhance every noisy file and score input and output against the clean reference.
+
+    Parameters
+    ----------
+    items : sequence of dict
+        From :func:`read_pairs`.
+    enhance : callable, optional
+        Takes a list of waveforms at ``sample_rate``, returns the enhanced list (e.g. a
+        pipeline's ``predict``). ``None`` scores the input as the output (passthrough).
+    sample_rate : int
+        Rate at which everything is scored (8000: narrowband PESQ; 16000: wideband).
+    transcriber : Transcriber, optional
+        Default PocketSphinx.
+    asr : bool
+        Compute WER/MER/WIL.
+    jobs : int
+        Worker processes for the metrics.
+    batch : int
+        Files enhanced per model call.
+    progress : bool
+        Progress bars.
+
+    Returns
+    -------
+    Evaluation
+    """
+    from joblib import Parallel, delayed
+
+    from .asr import CachedTranscriber, as_transcriber
+
+    transcriber = CachedTranscriber(as_transcriber(transcriber))
+    rows: list[dict] = []
+    timings: dict[str, tuple[float, float]] = {}
+    enhance_seconds = 0.0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(items), unit="file", desc="evaluating")
+    parallel = Parallel(n_jobs=jobs) if jobs > 1 else None
+    for start in range(0, len(items), batch):
+        group = list(items[start : start + batch])
+        outputs: list = [None] * len(group)
+        if enhance is not None:
+            noisy = [
+                to_waveform(i["noisy"], sample_rate=sample_rate, name=i["noisy"]) for i in group
+            ]
+            t0 = time.perf_counter()
+            outputs = list(enhance(noisy))
+            enhance_seconds += time.perf_counter() - t0
+        calls = [
+            delayed(score_item)(
+                item, out, sample_rate=sample_rate, transcriber=transcriber, asr=asr
+            )
+            for item, out in zip(group, outputs)
+        ]
+        results = parallel(calls) if parallel is not None else [c[0](*c[1], **c[2]) for c in calls]
+        for row, spent in results:
+            rows.append(row)
+            for key, (seconds, audio) in spent.items():
+                total, total_audio = timings.get(key, (0.0, 0.0))
+                timings[key] = (total + seconds, total_audio + audio)
+        if bar is not None:
+            bar.update(len(group))
+    if bar is not None:
+        bar.close()
+    seconds = sum(r["duration_s"] for r in rows)
+    return Evaluation(rows, sample_rate, dict(timings), seconds, enhance_seconds)
+
+
+# ----------------------------------------------------------------------------- summaries
+
+
+def _group_summary(rows: list[dict], asr: bool) -> dict:
+    out: dict = {"files": len(rows)}
+    for metric in SIGNAL:
+        for system in ("input", "output"):
+            values = [r[f"{metric}_{system}"] for r in rows]
+            values = [v for v in values if not math.isnan(v)]
+            out[f"{metric}_{system}"] = float(np.mean(values)) if values else math.nan
+    if asr:
+        refs = [r["reference"] for r in rows]
+        for system in ("clean", "input", "output"):
+            measures = metrics.text_measures(refs, [r[f"hyp_{system}"] for r in rows])
+            for metric in WORDS:
+                out[f"{metric}_{system}"] = measures[metric]
+    return out
+
+
+def summarize(evaluation: Evaluation) -> dict:
+    """Summaries overall, by SNR and by noise type.
+
+    Returns
+    -------
+    dict
+        ``{"overall": summary, "by_snr": {snr: summary}, "by_noise": {type: summary}}``;
+        a summary holds ``{metric}_{system}`` means (signal) or corpus-level rates (words).
+    """
+    rows = evaluation.rows
+    asr = bool(rows) and "hyp_input" in rows[0]
+    by_snr: dict = defaultdict(list)
+    by_noise: dict = defaultdict(list)
+    for r in rows:
+        if not math.isnan(r["snr_db"]):
+            by_snr[r["snr_db"]].append(r)
+        if r["noise_type"]:
+            by_noise[r["noise_type"]].append(r)
+    return {
+        "overall": _group_summary(rows, asr),
+        "by_snr": {k: _group_summary(v, asr) for k, v in sorted(by_snr.items())},
+        "by_noise": {k: _group_summary(v, asr) for k, v in sorted(by_noise.items())},
+        "asr": asr,
+    }
+
+
+def _fmt(value: float, metric: str) -> str:
+    if math.isnan(value):
+        return "-"
+    if metric in WORDS:
+        return f"{100 * value:.1f}%"
+    return f"{value:.2f}" if metric == "si_sdr" else f"{value:.3f}"
+
+
+def _delta(a: float, b: float, metric: str) -> str:
+    if math.isnan(a) or math.isnan(b):
+        return "-"
+    d = b - a
+    if metric in WORDS:
+        return f"{100 * d:+.1f} pts"
+    return f"{d:+.2f}" if metric == "si_sdr" else f"{d:+.3f}"
+
+
+def format_summary(summary: dict, *, output_name: str = "output") -> str:
+    """Markdown tables of a :func:`summarize` result."""
+    metrics_ = list(SIGNAL) + (list(WORDS) if summary["asr"] else [])
+    lines = []
+
+    def table(title: str, groups: dict, key_name: str) -> None:
+        lines.append(f"### {title}")
+        lines.append("")
+        header = [key_name, "files", "system", *[LABELS[m] for m in metrics_]]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "---|" * len(header))
+        for key, s in groups.items():
+            systems = [("input", "noisy input"), ("output", output_name)]
+            if summary["asr"]:
+                systems.insert(0, ("clean", "clean (ASR ceiling)"))
+            for system, label in systems:
+                cells = [str(key), str(s["files"]), label]
+                for m in metrics_:
+                    cells.append(
+                        _fmt(s.get(f"{m}_{system}", math.nan), m)
+                        if (system != "clean" or m in WORDS)
+                        else ""
+                    )
+                lines.append("| " + " | ".join(cells) + " |")
+            cells = [str(key), str(s["files"]), "improvement"]
+            cells += [_delta(s[f"{m}_input"], s[f"{m}_output"], m) for m in metrics_]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+
+    table("Overall", {"all": summary["overall"]}, "set")
+    if summary["by_snr"]:
+        table("By input SNR", {f"{k:g} dB": v for k, v in summary["by_snr"].items()}, "SNR")
+    if summary["by_noise"]:
+        table("By noise type", summary["by_noise"], "noise")
+    return "\n".join(lines)
+
+
+def format_timings(evaluation: Evaluation) -> str:
+    """Seconds of processing per second of audio, per metric."""
+    lines = ["| step | s per s of audio |", "|---|---|"]
+    names = {
+        "asr": "ASR (one PocketSphinx decoding)",
+        "pesq": "PESQ",
+        "stoi": "STOI",
+        "si_sdr": "SI-SDR",
+        "enhance": "enhancement (model)",
+    }
+    for key, value in evaluation.seconds_per_audio_second().items():
+        lines.append(f"| {names.get(key, key)} | {value:.4f} |")
+    return "\n".join(lines)
+
+
+def write_rows(evaluation: Evaluation, path: PathLike) -> Path:
+    """Per-file CSV (atomic)."""
+    rows = evaluation.rows
+    columns = list(rows[0].keys()) if rows else ["name"]
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
+    return path
+
+
+def plot_summary(summary: dict, folder: PathLike, *, output_name: str = "output") -> list[Path]:
+    """One PNG per metric against SNR (input vs output, plus the ASR ceiling)."""
+    from .plotting import plot_metric_by_snr
+
+    by_snr = summary["by_snr"]
+    if not by_snr:
+        return []
+    snrs = list(by_snr)
+    written = []
+    metrics_ = list(SIGNAL) + (list(WORDS) if summary["asr"] else [])
+    for metric in metrics_:
+        curves = {
+            "noisy input": [by_snr[s][f"{metric}_input"] for s in snrs],
+            output_name: [by_snr[s][f"{metric}_output"] for s in snrs],
+        }
+        if metric in WORDS:
+            curves["clean (ceiling)"] = [by_snr[s][f"{metric}_clean"] for s in snrs]
+        path = Path(folder) / f"{metric}_by_snr.png"
+        plot_metric_by_snr(
+            snrs,
+            curves,
+            metric=LABELS[metric],
+            path=path,
+            higher_is_better=HIGHER_IS_BETTER[metric],
+        )
+        written.append(path)
+    return written

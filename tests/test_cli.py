@@ -1,0 +1,253 @@
+"""The skdenoise command line."""
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from skdenoise.cli import main
+from tests.conftest import harmonic, noisy_pairs, syllables
+
+
+@pytest.fixture
+def model_file(fitted_tiny, tmp_path):
+    from skdenoise import save_model
+
+    return str(save_model(fitted_tiny, tmp_path / "tiny.npz"))
+
+
+def write(path, x, rate=8000, **kwargs):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, x, rate, **kwargs)
+    return path
+
+
+def test_entry_point_is_installed():
+    exe = shutil.which("skdenoise") or [sys.executable, "-m", "skdenoise.cli"]
+    cmd = [exe, "--version"] if isinstance(exe, str) else [*exe, "--version"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("skdenoise ")
+
+
+def test_denoise_one_file(model_file, tmp_path, capsys):
+    src = write(tmp_path / "in.wav", noisy_pairs(seed=0, lengths=(12000,))[0][0])
+    assert (
+        main(
+            [
+                "denoise",
+                str(src),
+                "-o",
+                str(tmp_path / "out.wav"),
+                "--model",
+                model_file,
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert sf.info(tmp_path / "out.wav").frames == 12000
+    assert "denoised 1 of 1 files" in capsys.readouterr().out
+
+
+def test_denoise_a_folder_keeps_relative_names(model_file, tmp_path):
+    noisy, _ = noisy_pairs(seed=1, lengths=(9000, 10000, 11000))
+    write(tmp_path / "in" / "a.wav", noisy[0])
+    write(tmp_path / "in" / "sub" / "b.flac", noisy[1])
+    write(tmp_path / "in" / "sub" / "deeper" / "c.wav", noisy[2])
+    assert (
+        main(
+            [
+                "denoise",
+                "--input-dir",
+                str(tmp_path / "in"),
+                "--output-dir",
+                str(tmp_path / "out"),
+                "--model",
+                model_file,
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    written = sorted(
+        str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file()
+    )
+    assert written == ["a.wav", "sub/b.flac", "sub/deeper/c.wav"]
+
+
+def test_denoise_refuses_to_overwrite_its_input(model_file, tmp_path, capsys):
+    src = write(tmp_path / "keep.wav", noisy_pairs(seed=2, lengths=(9000,))[0][0])
+    before = src.read_bytes()
+    assert main(["denoise", str(src), "-o", str(src), "--model", model_file, "--no-progress"]) == 1
+    assert src.read_bytes() == before
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_a_corrupt_file_among_good_ones(model_file, tmp_path, capsys):
+    noisy, _ = noisy_pairs(seed=3, lengths=(9000, 9500))
+    good1 = write(tmp_path / "in" / "one.wav", noisy[0])
+    bad = tmp_path / "in" / "two.wav"
+    bad.write_bytes(b"garbage, not audio")
+    good2 = write(tmp_path / "in" / "three.wav", noisy[1])
+    code = main(
+        [
+            "denoise",
+            str(good1),
+            str(bad),
+            str(good2),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--model",
+            model_file,
+            "--no-progress",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(err) == 1 and "two.wav" in err[0]
+    assert (tmp_path / "out" / "one.wav").exists() and (tmp_path / "out" / "three.wav").exists()
+    assert not (tmp_path / "out" / "two.wav").exists()
+
+
+def test_stereo_44k_input_gives_output_at_44k(model_file, tmp_path):
+    stereo = 0.1 * np.random.default_rng(0).standard_normal((44100 * 2, 2))
+    src = write(tmp_path / "st.wav", stereo, 44100)
+    assert main(["denoise", str(src), "--model", model_file, "--no-progress"]) == 0
+    info = sf.info(tmp_path / "st_denoised.wav")
+    assert info.samplerate == 44100 and info.frames == 44100 * 2
+
+
+def test_evaluate_passthrough_writes_csv_table_and_plots(tmp_path, capsys):
+    from skdenoise.datasets import make_noisy_speech
+
+    speech = tmp_path / "speech" / "s1"
+    for i, text in enumerate(["ba di gu ke po", "ta ko mi", "do re mi fa so", "ke po ba"]):
+        write(speech / f"u{i}.wav", syllables(text, rate=8000, seed=i))
+    write(
+        tmp_path / "noise" / "hiss" / "n.wav", 0.1 * np.random.default_rng(0).standard_normal(16000)
+    )
+    make_noisy_speech(
+        tmp_path / "speech", tmp_path / "noise", [0, 10], random_state=0, out_dir=tmp_path / "set"
+    )
+    out = tmp_path / "report"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--manifest",
+                str(tmp_path / "set" / "manifest.csv"),
+                "--passthrough",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    for text in (
+        "By input SNR",
+        "By noise type",
+        "clean (ASR ceiling)",
+        "WER",
+        "PESQ",
+        "Time per second of audio",
+    ):
+        assert text in printed
+    rows = (out / "per_file.csv").read_text().splitlines()
+    assert len(rows) == 5 and "pesq_input" in rows[0] and "hyp_clean" in rows[0]
+    for metric in ("pesq", "stoi", "si_sdr", "wer", "mer", "wil"):
+        assert (out / f"{metric}_by_snr.png").stat().st_size > 1000
+
+
+def test_evaluate_folders_with_a_model(model_file, tmp_path, capsys):
+    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 10000))
+    for i, (n, c) in enumerate(zip(noisy, clean)):
+        write(tmp_path / "noisy" / f"{i}.wav", n, subtype="FLOAT")
+        write(tmp_path / "clean" / f"{i}.wav", c, subtype="FLOAT")
+    assert (
+        main(
+            [
+                "evaluate",
+                "--noisy-dir",
+                str(tmp_path / "noisy"),
+                "--clean-dir",
+                str(tmp_path / "clean"),
+                "--model",
+                model_file,
+                "--no-asr",
+                "--out",
+                str(tmp_path / "ev"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert "skdenoise" in capsys.readouterr().out
+
+
+def _train_args(tmp_path, epochs):
+    return [
+        "train",
+        "--speech",
+        str(tmp_path / "speech"),
+        "--noise",
+        str(tmp_path / "noise"),
+        "--out",
+        str(tmp_path / "m.npz"),
+        "--epochs",
+        str(epochs),
+        "--filters",
+        "4",
+        "--depth",
+        "2",
+        "--patch-size",
+        "1",
+        "--batch-size",
+        "4",
+        "--segment-seconds",
+        "1.5",
+        "--validation-fraction",
+        "0",
+        "--seed",
+        "3",
+    ]
+
+
+def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys):
+    import json
+
+    from skdenoise import regressor
+
+    rng = np.random.default_rng(0)
+    for speaker in ("a", "b"):
+        for i in range(3):
+            write(tmp_path / "speech" / speaker / f"{i}.wav", harmonic(12000, rng))
+    write(tmp_path / "noise" / "hiss" / "n.wav", 0.1 * rng.standard_normal(16000))
+
+    real = regressor._MonitorMixin.on_epoch_end
+
+    def crash_after_first_epoch(self, epoch, logs=None):
+        real(self, epoch, logs)  # the checkpoint of this epoch is written...
+        if epoch == 0:
+            raise KeyboardInterrupt  # ...then the run dies
+
+    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", crash_after_first_epoch)
+    assert main(_train_args(tmp_path, 2)) == 130
+    assert (tmp_path / "m.checkpoint.npz").exists() and not (tmp_path / "m.npz").exists()
+    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", real)
+
+    assert main(_train_args(tmp_path, 2)) == 1  # refuses to start over silently
+    assert "--resume" in capsys.readouterr().err
+
+    assert main([*_train_args(tmp_path, 2), "--resume"]) == 0
+    report = json.loads((tmp_path / "m.json").read_text())
+    assert report["epochs_run"] == 2 and len(report["history"]["loss"]) == 2
+    assert (tmp_path / "m.loss.png").exists()
+    from skdenoise import load_model
+
+    pipe = load_model(tmp_path / "m.npz")
+    assert pipe.predict([harmonic(9000, rng)])[0].shape == (9000,)

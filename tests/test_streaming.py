@@ -1,0 +1,88 @@
+"""Chunked denoising of long recordings and files."""
+
+import itertools
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from skdenoise.spectral import SpectralSettings
+from skdenoise.streaming import Denoiser, denoise_file, plan_chunks
+from tests.conftest import noisy_pairs
+
+
+def test_chunked_output_equals_a_whole_file_run_on_30_seconds(fitted_tiny):
+    noisy, _ = noisy_pairs(seed=9, lengths=(30 * 8000,))
+    whole = fitted_tiny.predict(noisy)[0]
+    for seconds in (1.0, 3.3, 7.0):
+        chunked = Denoiser(fitted_tiny, chunk_seconds=seconds).denoise_array(noisy[0])
+        assert chunked.shape == whole.shape
+        assert np.max(np.abs(chunked - whole)) < 1e-3
+
+
+def test_chunked_equality_holds_with_overlapping_frames_and_dry_mix(fitted_tiny):
+    from sklearn.base import clone
+
+    pipe = clone(fitted_tiny)
+    pipe.set_params(spec__frame_hop=4032, rebuild__dry=0.2)
+    noisy, clean = noisy_pairs(seed=3, lengths=(12000, 9000, 15000))
+    pipe.fit(noisy, clean)
+    x = noisy_pairs(seed=4, lengths=(100_003,))[0][0]
+    np.testing.assert_allclose(
+        Denoiser(pipe, chunk_seconds=2.0).denoise_array(x), pipe.predict([x])[0], atol=1e-5
+    )
+
+
+def test_chunk_plans_cover_every_sample_once():
+    settings = SpectralSettings()
+    for n in (16_200, 100_000, 480_001):
+        plans = plan_chunks(n, settings, 20_000)
+        assert plans[0].a == 0 and plans[-1].b == n
+        assert all(p.b == q.a for p, q in itertools.pairwise(plans))
+        assert all(p.s_lo <= p.a and p.s_hi >= p.b for p in plans)
+
+
+def test_file_output_keeps_the_input_rate_and_length(fitted_tiny, tmp_path):
+    rng = np.random.default_rng(0)
+    stereo = 0.1 * rng.standard_normal((44100 * 3 + 17, 2))
+    src = tmp_path / "stereo44k.wav"
+    sf.write(src, stereo, 44100)
+    out = denoise_file(fitted_tiny, src, tmp_path / "out.wav")
+    info = sf.info(out)
+    assert (info.samplerate, info.channels, info.frames) == (44100, 1, len(stereo))
+    assert info.subtype == sf.info(src).subtype
+
+
+def test_files_never_overwrite_and_bad_files_do_not_stop_the_rest(fitted_tiny, tmp_path):
+    noisy, _ = noisy_pairs(seed=2, lengths=(9000, 20000))
+    good = []
+    for i, x in enumerate(noisy):
+        good.append(tmp_path / f"good{i}.wav")
+        sf.write(good[-1], x, 8000)
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF....WAVEjunk")
+    before = good[0].read_bytes()
+    results = Denoiser(fitted_tiny).denoise_files(
+        [(good[0], good[0]), (corrupt, tmp_path / "c_out.wav"), (good[1], tmp_path / "g_out.wav")]
+    )
+    assert "pass --overwrite" in results[0].error and good[0].read_bytes() == before
+    assert "corrupt.wav" in results[1].error
+    assert results[2].error is None and sf.info(tmp_path / "g_out.wav").frames == 20000
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "corrupt.wav",
+        "g_out.wav",
+        "good0.wav",
+        "good1.wav",
+    ]  # no temporaries left
+    (again,) = Denoiser(fitted_tiny).denoise_files([(good[0], good[0])], overwrite=True)
+    assert again.error is None and good[0].read_bytes() != before
+
+
+def test_nan_samples_in_a_file_are_reported(fitted_tiny, tmp_path):
+    x = np.zeros(30000, np.float32)
+    x[20000] = np.nan
+    src = tmp_path / "nan.wav"
+    sf.write(src, x, 8000, subtype="FLOAT")
+    with pytest.raises(Exception, match=r"nan.wav.*NaN"):
+        denoise_file(fitted_tiny, src, tmp_path / "o.wav")
+    assert not (tmp_path / "o.wav").exists()
