@@ -74,6 +74,12 @@ def _add_mix(sub) -> None:
     )
     p.add_argument("--noise-balance", choices=("category", "file"), default="category")
     p.add_argument(
+        "--min-seconds",
+        type=float,
+        default=0.0,
+        help="place shorter utterances in this much silence (noise runs on)",
+    )
+    p.add_argument(
         "--allow-negative-snr",
         action="store_true",
         help="accept SNRs below 0 dB (refused by default)",
@@ -104,6 +110,7 @@ def _run_mix(args) -> int:
         out_dir=args.out,
         noise_balance=args.noise_balance,
         allow_negative_snr=args.allow_negative_snr,
+        min_seconds=args.min_seconds,
         progress=True,
     )
     minutes = sum(float(r["duration_s"]) for r in result.manifest) / 60
@@ -160,7 +167,13 @@ def _add_train(sub) -> None:
         default=40.0,
         help="bound of the subtraction in dB; 0 for the unbounded reference",
     )
-    p.add_argument("--loss", choices=("huber", "mse", "mae"), default="huber")
+    p.add_argument("--loss", choices=("huber", "mse", "mae", "magnitude"), default="huber")
+    p.add_argument(
+        "--output-activation",
+        choices=("linear", "sigmoid", "tanh"),
+        default="linear",
+        help="sigmoid: bounded gain-mask parameterisation (needs a bound)",
+    )
     p.add_argument("--dry", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_train)
@@ -192,6 +205,7 @@ def _run_train(args) -> int:
         dropout=args.dropout,
         max_attenuation_db=args.max_attenuation_db or None,
         loss=args.loss,
+        output_activation=args.output_activation,
         dry=args.dry,
         random_state=args.seed,
         verbose=1,
@@ -352,7 +366,9 @@ def _add_evaluate(sub) -> None:
         help="scoring rate in Hz (default: the model's, or 8000)",
     )
     p.add_argument("--out", default="evaluation", help="output folder (default: evaluation)")
-    p.add_argument("--no-asr", action="store_true", help="skip WER/MER/WIL")
+    p.add_argument("--asr", choices=("all", "transcribed", "none"), default="all",
+                   help="decode every file, only files with a transcript, or none")
+    p.add_argument("--no-asr", action="store_true", help="same as --asr none")
     p.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_evaluate)
@@ -382,11 +398,14 @@ def _run_evaluate(args) -> int:
         if args.sample_rate and args.sample_rate != rate:
             raise ValueError(f"the model works at {rate} Hz, not {args.sample_rate} Hz.")
         enhance, name = pipe.predict, "skdenoise"
+    asr = {"all": True, "transcribed": "transcribed", "none": False}[
+        "none" if args.no_asr else args.asr
+    ]
     result = evaluate(
         items,
         enhance,
         sample_rate=rate,
-        asr=not args.no_asr,
+        asr=asr,
         jobs=args.jobs,
         progress=not args.no_progress,
     )

@@ -512,6 +512,16 @@ def _load_speech(row: dict, sample_rate: int) -> np.ndarray:
     return waveform
 
 
+def _pad_to(speech: np.ndarray, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """``speech`` at a random position in ``n_samples`` of silence (unchanged if longer)."""
+    if len(speech) >= n_samples:
+        return speech
+    padded = np.zeros(n_samples, dtype=np.float32)
+    at = int(rng.integers(0, n_samples - len(speech) + 1))
+    padded[at : at + len(speech)] = speech
+    return padded
+
+
 def _snr_list(snrs, allow_negative: bool = False) -> list[float]:
     values = [
         _check_snr(s, allow_negative=allow_negative)
@@ -535,6 +545,7 @@ def make_noisy_speech(
     exclude_licenses: Sequence[str] = (),
     keep_arrays: bool | None = None,
     allow_negative_snr: bool = False,
+    min_seconds: float = 0.0,
     progress: bool = False,
 ) -> MixtureSet:
     """Build a reproducible set of noisy mixtures from clean speech and noise.
@@ -568,6 +579,10 @@ def make_noisy_speech(
         Return the arrays; default ``True`` without ``out_dir``, ``False`` with it.
     allow_negative_snr : bool
         Accept negative SNRs (refused by default).
+    min_seconds : float
+        Place shorter utterances at a seeded random position in silence of this length
+        (the noise then runs on alone): an utterance in noise, long enough for PESQ
+        (0.25 s) and STOI (0.4 s) to score.
     progress : bool
         Show a progress bar.
 
@@ -600,7 +615,7 @@ def make_noisy_speech(
         rng = np.random.default_rng([seed, i])
         s_row = speech_rows[order[i % len(speech_rows)]]
         n_row = _choose_noise(noise_rows, rng, noise_balance)
-        clean = _load_speech(s_row, sample_rate)
+        clean = _pad_to(_load_speech(s_row, sample_rate), int(min_seconds * sample_rate), rng)
         mixture = mix_at_snr(
             clean,
             _load_noise(n_row, sample_rate),
@@ -907,13 +922,7 @@ class MixtureStream(FrameSource):
         total = int(self._duration(row) * rate)
         start = int(rng.integers(0, total - want + 1)) if total > want else 0
         speech = read_segment(row["path"], start=start, n_samples=want, sample_rate=rate)
-        shortest = int(self.min_seconds * rate)
-        if len(speech) < shortest:
-            padded = np.zeros(shortest, dtype=np.float32)
-            at = int(rng.integers(0, shortest - len(speech) + 1))
-            padded[at : at + len(speech)] = speech
-            speech = padded
-        return speech
+        return _pad_to(speech, int(self.min_seconds * rate), rng)
 
     def _noise_for(self, row: dict, n_samples: int, rng: np.random.Generator) -> np.ndarray:
         rate = self.sample_rate

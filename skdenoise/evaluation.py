@@ -115,23 +115,31 @@ def _timed(timings: dict, key: str, audio_seconds: float, fn: Callable, *args):
 
 
 def score_item(
-    item: dict, output: np.ndarray | None, *, sample_rate: int, transcriber, asr: bool = True
+    item: dict,
+    output: np.ndarray | None,
+    *,
+    sample_rate: int,
+    transcriber,
+    asr: bool | str = True,
 ) -> tuple[dict, dict]:
     """Metrics of one item's input and output (``output=None``: the input passes through).
+
+    ``asr`` is True (decode every item), ``"transcribed"`` (only items with a manifest
+    transcript) or False.
 
     Returns
     -------
     row : dict
         ``{metric}_input``, ``{metric}_output`` for the signal metrics; ``hyp_clean``,
-        ``hyp_input``, ``hyp_output`` and ``reference`` texts.
+        ``hyp_input``, ``hyp_output`` and ``reference`` texts when decoded.
     timings : dict
         Per metric, (seconds spent, seconds of audio processed).
     """
     timings: dict[str, tuple[float, float]] = {}
     clean = to_waveform(
-        item["clean"], sample_rate=sample_rate, name=item["clean"], allow_silent=True
+        item["clean"], sample_rate=sample_rate, name=f"{item['name']} (clean)", allow_silent=True
     )
-    noisy = to_waveform(item["noisy"], sample_rate=sample_rate, name=item["noisy"])
+    noisy = to_waveform(item["noisy"], sample_rate=sample_rate, name=item["name"])
     output = noisy if output is None else output
     seconds = len(clean) / sample_rate
     row = {
@@ -152,6 +160,8 @@ def score_item(
             except ValueError as exc:
                 logger.warning("%s: %s not scored: %s", item["name"], metric, exc)
                 row[f"{metric}_{system}"] = math.nan
+    if asr == "transcribed" and not item["transcript"]:
+        asr = False
     if asr:
         decode = transcriber.transcribe
         row["hyp_clean"] = _timed(timings, "asr", seconds, decode, clean, sample_rate)
@@ -197,7 +207,7 @@ def evaluate(
     *,
     sample_rate: int = 8000,
     transcriber=None,
-    asr: bool = True,
+    asr: bool | str = True,
     jobs: int = 1,
     batch: int = 32,
     progress: bool = False,
@@ -215,8 +225,9 @@ def evaluate(
         Rate at which everything is scored (8000: narrowband PESQ; 16000: wideband).
     transcriber : Transcriber, optional
         Default PocketSphinx.
-    asr : bool
-        Compute WER/MER/WIL.
+    asr : bool or "transcribed"
+        Compute WER/MER/WIL for every item, or only for items with a transcript in the
+        manifest (the others get signal metrics only).
     jobs : int
         Worker processes for the metrics.
     batch : int
@@ -247,7 +258,7 @@ def evaluate(
         outputs: list = [None] * len(group)
         if enhance is not None:
             noisy = [
-                to_waveform(i["noisy"], sample_rate=sample_rate, name=i["noisy"]) for i in group
+                to_waveform(i["noisy"], sample_rate=sample_rate, name=i["name"]) for i in group
             ]
             t0 = time.perf_counter()
             outputs = list(enhance(noisy))
@@ -282,10 +293,12 @@ def _group_summary(rows: list[dict], asr: bool) -> dict:
             values = [r[f"{metric}_{system}"] for r in rows]
             values = [v for v in values if not math.isnan(v)]
             out[f"{metric}_{system}"] = float(np.mean(values)) if values else math.nan
-    if asr:
-        refs = [r["reference"] for r in rows]
+    decoded = [r for r in rows if "hyp_input" in r]
+    if asr and decoded:
+        out["files_asr"] = len(decoded)
+        refs = [r["reference"] for r in decoded]
         for system in ("clean", "input", "output"):
-            measures = metrics.text_measures(refs, [r[f"hyp_{system}"] for r in rows])
+            measures = metrics.text_measures(refs, [r[f"hyp_{system}"] for r in decoded])
             for metric in WORDS:
                 out[f"{metric}_{system}"] = measures[metric]
     return out
@@ -301,7 +314,7 @@ def summarize(evaluation: Evaluation) -> dict:
         a summary holds ``{metric}_{system}`` means (signal) or corpus-level rates (words).
     """
     rows = evaluation.rows
-    asr = bool(rows) and "hyp_input" in rows[0]
+    asr = any("hyp_input" in r for r in rows)
     by_snr: dict = defaultdict(list)
     by_noise: dict = defaultdict(list)
     for r in rows:
@@ -389,7 +402,7 @@ def format_timings(evaluation: Evaluation) -> str:
 def write_rows(evaluation: Evaluation, path: PathLike) -> Path:
     """Per-file CSV (atomic)."""
     rows = evaluation.rows
-    columns = list(rows[0].keys()) if rows else ["name"]
+    columns = list(dict.fromkeys(key for row in rows for key in row)) or ["name"]
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")

@@ -13,11 +13,11 @@ function      what                        unit / range      better
 Text metrics compare a recogniser's hypothesis with a reference transcript (jiwer), on
 texts normalised the same way on both sides (:func:`normalize_text`):
 
-=======  ===========================  ================  ======
-``wer``  word error rate              >= 0 (may be > 1)  lower
-``mer``  match error rate             0-1               lower
-``wil``  word information lost       0-1               lower
-=======  ===========================  ================  ======
+=======  ===========================  ==================  ======
+``wer``  word error rate              >= 0 (may be > 1)   lower
+``mer``  match error rate             0-1                 lower
+``wil``  word information lost        0-1                 lower
+=======  ===========================  ==================  ======
 
 An estimate longer or shorter than its reference is trimmed to (or zero-padded to) the
 reference's length.

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["apply_noise_estimate", "build_unet", "check_architecture", "noise_target"]
+__all__ = [
+    "apply_noise_estimate",
+    "build_unet",
+    "check_architecture",
+    "magnitude_loss",
+    "noise_target",
+]
+
+#: Power-law compression of the magnitude loss.
+MAGNITUDE_EXPONENT = 0.3
 
 
 def check_architecture(
@@ -200,3 +209,40 @@ def apply_noise_estimate(
     if max_attenuation_db is not None:
         noise_db = np.clip(noise_db, 0.0, float(max_attenuation_db))
     return np.maximum(np.asarray(noisy_db, dtype=np.float32) - noise_db, floor_db)
+
+
+def magnitude_loss(
+    target_scale: float,
+    *,
+    max_attenuation_db: float | None = None,
+    exponent: float = MAGNITUDE_EXPONENT,
+):
+    """Keras loss between compressed magnitudes of the estimate and of the clean speech.
+
+    ``y_true`` holds the noisy and clean log-magnitudes (dB) in its two channels; ``y_pred``
+    is the network's output, the noise log-magnitude divided by ``target_scale``. The
+    estimate is ``noisy dB - noise dB`` (clipped to ``[0, max_attenuation_db]`` when given),
+    and the loss is the mean of ``(|estimate|**exponent - |clean|**exponent)**2``: bins
+    count by their energy, so loud speech and loud noise matter most, as for PESQ and
+    SI-SDR, while a log-domain loss weighs every bin alike.
+
+    Returns
+    -------
+    callable
+        ``loss(y_true, y_pred)`` for ``model.compile``.
+    """
+    from keras import ops
+
+    k = float(exponent * np.log(10.0) / 20.0)  # |X|**exponent = exp(k * dB)
+
+    def loss(y_true, y_pred):
+        noisy_db = y_true[..., 0:1]
+        clean_db = y_true[..., 1:2]
+        noise_db = y_pred * target_scale
+        if max_attenuation_db is not None:
+            noise_db = ops.clip(noise_db, 0.0, float(max_attenuation_db))
+        estimate = ops.exp(k * (noisy_db - noise_db))
+        return ops.mean(ops.square(estimate - ops.exp(k * clean_db)), axis=(1, 2, 3))
+
+    loss.__name__ = "magnitude_loss"
+    return loss

@@ -24,7 +24,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 
 from .batch import SpectrogramBatch, is_frame_source
-from .model import apply_noise_estimate, build_unet, check_architecture, noise_target
+from .model import (
+    apply_noise_estimate,
+    build_unet,
+    check_architecture,
+    magnitude_loss,
+    noise_target,
+)
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -37,7 +43,7 @@ STREAM_SCALE_FRAMES = 512
 #: Frames held by the shuffle buffer when streaming.
 STREAM_SHUFFLE_FRAMES = 256
 
-_LOSSES = ("huber", "mse", "mae")
+_LOSSES = ("huber", "mse", "mae", "magnitude")
 _LOCK = threading.Lock()
 
 #: Fitted scalars saved with a model (``_fitted_state``).
@@ -67,8 +73,11 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     patch_size : {1, 2, 4}, default=1
         Space-to-depth folding before the first level (1: the reference; 2: about twice as
         fast on a CPU).
-    loss : {"huber", "mse", "mae"}, default="huber"
-        Loss on the scaled noise log-magnitude.
+    loss : {"huber", "mse", "mae", "magnitude"}, default="huber"
+        ``"huber"``, ``"mse"``, ``"mae"``: on the scaled noise log-magnitude (the reference
+        uses Huber). ``"magnitude"``: squared error between power-law compressed
+        (``|X|**0.3``) magnitudes of the estimate and of the clean speech, which weighs
+        each time-frequency bin by its energy as PESQ and SI-SDR do.
     learning_rate : float, default=1e-3
         Adam's learning rate.
     epochs : int, default=10
@@ -87,8 +96,11 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     max_attenuation_db : float, optional
         Bounded subtraction: the noise estimate is clipped to ``[0, max_attenuation_db]`` dB,
         in training targets and in predictions. ``None`` is the unbounded reference.
-    output_activation : {None, "tanh"}, default=None
-        Activation of the last layer; ``None`` is linear.
+    output_activation : {None, "tanh", "sigmoid"}, default=None
+        Activation of the last layer; ``None`` is linear (the noise dB, unbounded unless
+        ``max_attenuation_db`` clips it). ``"sigmoid"`` is the gain-mask
+        parameterisation: the attenuation is ``max_attenuation_db * sigmoid(output)``,
+        bounded in training and prediction alike.
     checkpoint_path : str, optional
         File (``.npz``) written atomically after every epoch with the weights, the optimiser
         state and the history. If it exists when ``fit`` starts and was made with the same
@@ -181,9 +193,15 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"max_attenuation_db must be > 0 or None, got {self.max_attenuation_db!r}."
             )
-        if self.output_activation not in (None, "tanh", "linear"):
+        if self.output_activation not in (None, "tanh", "linear", "sigmoid"):
             raise ValueError(
-                f"output_activation must be None or 'tanh', got {self.output_activation!r}."
+                "output_activation must be None, 'tanh' or 'sigmoid', got "
+                f"{self.output_activation!r}."
+            )
+        if self.output_activation == "sigmoid" and self.max_attenuation_db is None:
+            raise ValueError(
+                "output_activation='sigmoid' maps the output to (0, max_attenuation_db): "
+                "give max_attenuation_db (e.g. 40)."
             )
 
     def _architecture(self, settings: SpectralSettings) -> dict:
@@ -237,26 +255,14 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
 
         def stack(indices):
             noisy = np.concatenate([batch.frames[i] for i in indices])
-            target = np.concatenate(
-                [
-                    noise_target(
-                        batch.frames[i], targets[i], max_attenuation_db=self.max_attenuation_db
-                    )
-                    for i in indices
-                ]
-            )
-            return noisy, target
+            clean = np.concatenate([targets[i] for i in indices])
+            return noisy, clean
 
-        x_train, t_train = stack(train_idx)
-        self.input_mean_ = float(np.mean(x_train))
-        self.input_scale_ = float(max(np.std(x_train), 1e-3))
-        self.target_scale_ = float(max(np.std(t_train), 1e-3))
-        train = (self._scale_input(x_train), self._scale_target(t_train))
-        del x_train, t_train
-        val = None
-        if n_val:
-            x_val, t_val = stack(val_idx)
-            val = (self._scale_input(x_val), self._scale_target(t_val))
+        noisy_train, clean_train = stack(train_idx)
+        self._fit_scales(noisy_train, clean_train)
+        train = self._keras_pair(noisy_train, clean_train)
+        del noisy_train, clean_train
+        val = self._keras_pair(*stack(val_idx)) if n_val else None
         self.n_train_frames_ = len(train[0])
         self._train(arch, settings, train, val, rng)
         return self
@@ -294,8 +300,29 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     def _scale_input(self, noisy_db: np.ndarray) -> np.ndarray:
         return ((noisy_db - self.input_mean_) / self.input_scale_)[..., None].astype(np.float32)
 
-    def _scale_target(self, noise_db: np.ndarray) -> np.ndarray:
-        return (noise_db / self.target_scale_)[..., None].astype(np.float32)
+    def _fit_scales(self, noisy_db: np.ndarray, clean_db: np.ndarray) -> None:
+        """Input mean and scale, and the scale of the network's output (noise dB)."""
+        self.input_mean_ = float(np.mean(noisy_db))
+        self.input_scale_ = float(max(np.std(noisy_db), 1e-3))
+        if self.output_activation == "sigmoid":
+            # Gain-mask parameterisation: the output in (0, 1) spans the allowed attenuation.
+            self.target_scale_ = float(self.max_attenuation_db)
+        else:
+            noise = noise_target(noisy_db, clean_db, max_attenuation_db=self.max_attenuation_db)
+            self.target_scale_ = float(max(np.std(noise), 1e-3))
+
+    def _keras_pair(self, noisy_db: np.ndarray, clean_db: np.ndarray):
+        """(input, target) arrays for Keras, of shape (n, n_freq, n_columns, channels).
+
+        The target is the scaled noise log-magnitude for the noise losses, and the noisy
+        and clean log-magnitudes (dB, 2 channels) for the magnitude loss, which rebuilds the
+        estimate inside the loss.
+        """
+        x = self._scale_input(noisy_db)
+        if self.loss == "magnitude":
+            return x, np.stack([noisy_db, clean_db], axis=-1).astype(np.float32)
+        noise = noise_target(noisy_db, clean_db, max_attenuation_db=self.max_attenuation_db)
+        return x, (noise / self.target_scale_)[..., None].astype(np.float32)
 
     def _fit_stream(self, source, rng):
         settings = getattr(source, "settings", None)
@@ -311,20 +338,17 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         else:
             train_src, val_src = source, None
         # Scales from a bounded sample of the stream.
-        xs, ts, n = [], [], 0
+        noisy_sample, clean_sample, n = [], [], 0
         for noisy, clean in train_src.frame_pairs(epoch=0):
-            xs.append(noisy)
-            ts.append(noise_target(noisy, clean, max_attenuation_db=self.max_attenuation_db))
+            noisy_sample.append(noisy)
+            clean_sample.append(clean)
             n += len(noisy)
             if n >= STREAM_SCALE_FRAMES:
                 break
-        if not xs:
+        if not noisy_sample:
             raise ValueError("the frame source yielded no frames.")
-        sample_x, sample_t = np.concatenate(xs), np.concatenate(ts)
-        self.input_mean_ = float(np.mean(sample_x))
-        self.input_scale_ = float(max(np.std(sample_x), 1e-3))
-        self.target_scale_ = float(max(np.std(sample_t), 1e-3))
-        del xs, ts, sample_x, sample_t
+        self._fit_scales(np.concatenate(noisy_sample), np.concatenate(clean_sample))
+        del noisy_sample, clean_sample
         self.n_train_frames_ = int(train_src.n_frames_hint() or 0)
         self._train(arch, settings, train_src, val_src, rng, seed=seed)
         return self
@@ -332,8 +356,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     def _scaled_frames(self, source, epoch: int):
         """Scaled (input, target) frames of one pass over a frame source."""
         for noisy, clean in source.frame_pairs(epoch=epoch):
-            target = noise_target(noisy, clean, max_attenuation_db=self.max_attenuation_db)
-            yield from zip(self._scale_input(noisy), self._scale_target(target))
+            yield from zip(*self._keras_pair(noisy, clean))
 
     def _train(self, arch, settings, train, val, rng, seed: int | None = None) -> None:
         import keras
@@ -341,14 +364,22 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         if seed is None:
             seed = rng.randint(0, 2**31 - 1)
         model = build_unet(**arch, seed=seed)
-        losses = {
-            "huber": keras.losses.Huber(delta=1.0),
-            "mse": keras.losses.MeanSquaredError(),
-            "mae": keras.losses.MeanAbsoluteError(),
-        }
+        if self.loss == "magnitude":
+            loss = magnitude_loss(
+                self.target_scale_,
+                max_attenuation_db=None
+                if self.output_activation == "sigmoid"
+                else self.max_attenuation_db,
+            )
+        else:
+            loss = {
+                "huber": keras.losses.Huber(delta=1.0),
+                "mse": keras.losses.MeanSquaredError(),
+                "mae": keras.losses.MeanAbsoluteError(),
+            }[self.loss]
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=float(self.learning_rate)),
-            loss=losses[self.loss],
+            loss=loss,
             # Keras' "auto" leaves XLA off for this model; XLA trains it about twice as fast
             # on a CPU.
             jit_compile=_jit_available(),

@@ -68,6 +68,7 @@ def train_model(
     dropout: float = 0.5,
     max_attenuation_db: float | None = 40.0,
     loss: str = "huber",
+    output_activation: str | None = None,
     dry: float = 0.0,
     random_state: int = 0,
     verbose: int = 1,
@@ -101,6 +102,8 @@ def train_model(
         Early-stopping patience in epochs.
     batch_size, learning_rate, filters, depth, patch_size, dropout, max_attenuation_db, loss
         U-Net hyperparameters (see :class:`skdenoise.UNetNoiseRegressor`).
+    output_activation : {None, "linear", "sigmoid", "tanh"}
+        Last layer; ``"sigmoid"`` is the bounded gain-mask parameterisation.
     dry : float
         Dry mix stored in the model's rebuild step.
     random_state : int
@@ -143,6 +146,7 @@ def train_model(
         unet__dropout=dropout,
         unet__max_attenuation_db=max_attenuation_db,
         unet__loss=loss,
+        unet__output_activation=None if output_activation == "linear" else output_activation,
         unet__epochs=epochs,
         unet__batch_size=batch_size,
         unet__learning_rate=learning_rate,
@@ -197,6 +201,7 @@ def train_model(
             "dropout": dropout,
             "max_attenuation_db": max_attenuation_db,
             "loss": loss,
+            "output_activation": output_activation,
             "random_state": random_state,
         },
     }

@@ -161,6 +161,24 @@ def test_evaluate_passthrough_writes_csv_table_and_plots(tmp_path, capsys):
     assert len(rows) == 5 and "pesq_input" in rows[0] and "hyp_clean" in rows[0]
     for metric in ("pesq", "stoi", "si_sdr", "wer", "mer", "wil"):
         assert (out / f"{metric}_by_snr.png").stat().st_size > 1000
+    # Only the files with a manifest transcript are decoded with --asr transcribed.
+    assert (
+        main(
+            [
+                "evaluate",
+                "--manifest",
+                str(tmp_path / "set" / "manifest.csv"),
+                "--passthrough",
+                "--asr",
+                "transcribed",
+                "--out",
+                str(tmp_path / "r2"),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert "WER" not in (tmp_path / "r2" / "summary.md").read_text()  # none has one
 
 
 def test_evaluate_folders_with_a_model(model_file, tmp_path, capsys):

@@ -253,3 +253,13 @@ def test_pipeline_fits_on_a_stream_and_on_a_manifest(corpus, tmp_path, tiny_para
     )
     manifest = ManifestStream.from_manifest(tmp_path / "set" / "manifest.csv")
     make_denoising_pipeline(**tiny_params).fit(manifest)
+
+
+def test_short_utterances_are_placed_in_noise(corpus):
+    result = make_noisy_speech(
+        corpus / "speech", corpus / "noise", [5], random_state=0, min_seconds=1.5
+    )
+    assert all(len(c) >= 1.5 * RATE for c in result.clean)
+    assert all(float(r["duration_s"]) >= 1.5 for r in result.manifest)
+    for n, c, z in zip(result.noisy, result.clean, result.noise):
+        np.testing.assert_array_equal(n, c + z)

@@ -183,3 +183,63 @@ def test_xla_and_plain_graphs_agree(fitted_tiny, monkeypatch):
     make_denoising_pipeline(
         unet__filters=4, unet__depth=2, unet__epochs=1, unet__validation_fraction=0.0
     ).fit(noisy_fit, clean_fit)  # XLA-compiled training runs
+
+
+def test_magnitude_loss_values():
+    from skdenoise.model import MAGNITUDE_EXPONENT, magnitude_loss
+
+    loss = magnitude_loss(10.0)
+    y_true = np.stack([np.full((1, 2, 2), -10.0), np.full((1, 2, 2), -20.0)], -1)
+    exact = np.full((1, 2, 2, 1), 1.0, np.float32)  # 10 dB of noise removed: the clean dB
+    assert float(np.asarray(loss(y_true.astype(np.float32), exact))[0]) < 1e-10
+    k = MAGNITUDE_EXPONENT * np.log(10) / 20
+    nothing = np.zeros((1, 2, 2, 1), np.float32)
+    expected = (np.exp(-10 * k) - np.exp(-20 * k)) ** 2
+    np.testing.assert_allclose(
+        np.asarray(loss(y_true.astype(np.float32), nothing)), [expected], rtol=1e-5
+    )
+
+
+def test_gain_mask_parameterisation_learns_and_stays_bounded():
+    noisy, clean = noisy_pairs(seed=0)
+    pipe = make_denoising_pipeline(
+        unet__filters=4,
+        unet__depth=2,
+        unet__epochs=10,
+        unet__batch_size=4,
+        unet__learning_rate=1e-2,
+        unet__max_attenuation_db=20.0,
+        unet__output_activation="sigmoid",
+        unet__validation_fraction=0.0,
+        unet__early_stopping=False,
+        unet__random_state=0,
+    ).fit(noisy, clean)
+    unet = pipe.named_steps["unet"]
+    assert unet.target_scale_ == 20.0
+    batch = pipe[:3].transform(noisy[:2])
+    frames = np.concatenate(batch.frames)
+    removed = frames - unet.denoise_frames(frames)
+    assert removed.min() >= -1e-4 and removed.max() <= 20.0 + 1e-4  # attenuates, bounded
+    enhanced = pipe.predict(noisy)
+    mse = [np.mean((e - c) ** 2) / np.mean((n - c) ** 2) for e, c, n in zip(enhanced, clean, noisy)]
+    assert np.mean(mse) < 0.9
+    with pytest.raises(ValueError, match="max_attenuation_db"):
+        make_denoising_pipeline(unet__output_activation="sigmoid").fit(noisy[:1], clean[:1])
+
+
+def test_magnitude_loss_trains_in_the_pipeline():
+    noisy, clean = noisy_pairs(seed=0, lengths=(9000, 12000, 10000))
+    pipe = make_denoising_pipeline(
+        unet__filters=4,
+        unet__depth=2,
+        unet__epochs=2,
+        unet__batch_size=4,
+        unet__max_attenuation_db=30.0,
+        unet__output_activation="sigmoid",
+        unet__loss="magnitude",
+        unet__validation_fraction=0.0,
+        unet__random_state=0,
+    ).fit(noisy, clean)
+    history = pipe.named_steps["unet"].history_["loss"]
+    assert len(history) == 2 and all(np.isfinite(history))
+    assert pipe.predict(noisy[:1])[0].shape == (9000,)

@@ -1,0 +1,200 @@
+"""Speed benchmark: seconds of audio denoised per second of wall time, and peak memory.
+
+    python benchmarks/speed.py --input-dir runs/devset/noisy      # any folder of audio
+
+1. Model only: frames per second of the U-Net, for the shipped model and the reference
+   architecture (random weights), at the engine's batch size.
+2. ``skdenoise denoise`` on the folder, files read and written (I/O included): the same
+   ``Denoiser.denoise_files`` the command runs, timed in this process after the model is
+   loaded (its load and graph compilation are reported apart, as a one-off), and the whole
+   command in a subprocess, start-up included.
+3. Each peer on the same files, read and written the same way.
+4. Peak resident memory of ``skdenoise denoise`` on a one-hour 8 kHz file (built by tiling
+   the folder's files), in a fresh process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+import soundfile as sf
+
+from skdenoise.datasets import list_audio
+
+
+def audio_seconds(files) -> float:
+    return sum(sf.info(f).duration for f in files)
+
+
+def model_only(pipe, label: str, seconds: float = 10.0) -> str:
+    from skdenoise.streaming import BATCH_FRAMES
+
+    unet = pipe.named_steps["unet"]
+    shape = unet.settings_.frame_shape
+    frames = np.random.default_rng(0).normal(-40, 20, (BATCH_FRAMES, *shape)).astype("float32")
+    unet.denoise_frames(frames)  # compile
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        unet.denoise_frames(frames)
+        n += len(frames)
+    rate = n / (time.perf_counter() - start)
+    audio = unet.settings_.frame_length / unet.settings_.sample_rate
+    return (f"| {label} | {unet.model_.count_params():,} | {rate:.0f} | "
+            f"{rate * audio:.0f}x |")
+
+
+def reference_pipeline():
+    """The 1.94 M-parameter reference U-Net with random weights (speed only)."""
+    from skdenoise import make_denoising_pipeline
+    from skdenoise.model import build_unet
+    from skdenoise.spectral import SpectralSettings
+
+    pipe = make_denoising_pipeline()
+    unet = pipe.named_steps["unet"]
+    unet.settings_ = SpectralSettings()
+    unet.architecture_ = unet._architecture(unet.settings_)
+    unet.model_ = build_unet(**unet.architecture_, seed=0)
+    unet.input_mean_, unet.input_scale_, unet.target_scale_ = -40.0, 20.0, 10.0
+    return pipe
+
+
+def time_files(enhance_files, files, out_dir: Path) -> float:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True)
+    start = time.perf_counter()
+    enhance_files(files, out_dir)
+    return time.perf_counter() - start
+
+
+def peer_files(peer):
+    from skdenoise import read_audio, write_wav
+
+    def run(files, out_dir):
+        for f in files:
+            x, rate = read_audio(f)
+            write_wav(out_dir / Path(f).name, peer.enhance_one(x), rate)
+    return run
+
+
+def one_hour_file(files, path: Path, rate: int = 8000) -> None:
+    from skdenoise import read_audio
+
+    target = 3600 * rate
+    with sf.SoundFile(path, "w", samplerate=rate, channels=1, subtype="PCM_16") as out:
+        written = 0
+        while written < target:
+            for f in files:
+                x, _ = read_audio(f, sample_rate=rate)
+                x = x[: target - written]
+                out.write(x)
+                written += len(x)
+                if written >= target:
+                    break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--input-dir", type=Path, default=Path("runs/devset/noisy"))
+    parser.add_argument("--model", help="model file (default: the shipped model)")
+    parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise",
+                                                        "deepfilternet3"])
+    parser.add_argument("--peer-files", type=int, default=60,
+                        help="files given to each peer (the slow ones take long)")
+    parser.add_argument("--skip-hour", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("runs/speed"))
+    args = parser.parse_args()
+
+    from peers import load_peers
+
+    from skdenoise.pipeline import load_model, load_pretrained
+    from skdenoise.streaming import Denoiser
+
+    files = list_audio(args.input_dir)
+    seconds = audio_seconds(files)
+    args.out.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "## Speed",
+        "",
+        f"- files: `{args.input_dir}` ({len(files)} files, {seconds / 60:.1f} min of audio)",
+        f"- command: `python {' '.join(sys.argv)}`",
+        f"- machine: {platform.node()}, {platform.processor() or platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}",
+        "",
+        "### Model only (frames of 1.008 s, batches of 64)",
+        "",
+        "| model | parameters | frames/s | x real time |",
+        "|---|---|---|---|",
+    ]
+    start = time.perf_counter()
+    pipe = load_model(args.model) if args.model else load_pretrained()
+    denoiser = Denoiser(pipe)
+    denoiser.regressor.denoise_frames(
+        np.zeros((1, *denoiser.settings.frame_shape), np.float32))
+    load_seconds = time.perf_counter() - start
+    lines.append(model_only(pipe, "skdenoise default (shipped)"))
+    lines.append(model_only(reference_pipeline(), "reference U-Net (depth 5, 16 filters)"))
+    print("\n".join(lines), flush=True)
+
+    lines += ["", "### Denoising a folder, files read and written", "",
+              "| system | files | audio (s) | wall (s) | x real time |", "|---|---|---|---|---|"]
+    wall = time_files(lambda fs, out: denoiser.denoise_files(
+        [(f, out / f.name) for f in fs]), files, args.out / "skdenoise")
+    lines.append(f"| skdenoise (`Denoiser.denoise_files`, model loaded) | {len(files)} | "
+                 f"{seconds:.0f} | {wall:.1f} | {seconds / wall:.0f}x |")
+    exe = shutil.which("skdenoise") or "skdenoise"
+    cmd = [exe, "denoise", "--input-dir", str(args.input_dir), "--output-dir",
+           str(args.out / "cli"), "--overwrite", "--no-progress"]
+    if args.model:
+        cmd += ["--model", args.model]
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    wall_cli = time.perf_counter() - start
+    lines.append(f"| `skdenoise denoise --input-dir` (whole command, start-up included) | "
+                 f"{len(files)} | {seconds:.0f} | {wall_cli:.1f} | {seconds / wall_cli:.0f}x |")
+    lines.append(f"| (one-off: model load and graph compilation) | | | {load_seconds:.1f} | |")
+    subset = files[: args.peer_files]
+    sub_seconds = audio_seconds(subset)
+    for name, peer in load_peers(args.peers).items():
+        w = time_files(peer_files(peer), subset, args.out / name)
+        lines.append(f"| {name} | {len(subset)} | {sub_seconds:.0f} | {w:.1f} | "
+                     f"{sub_seconds / w:.1f}x |")
+        print(lines[-1], flush=True)
+
+    if not args.skip_hour:
+        with tempfile.TemporaryDirectory() as tmp:
+            hour = Path(tmp) / "hour.wav"
+            one_hour_file(files, hour)
+            # The command in a fresh interpreter that reports its own peak RSS (kB).
+            probe = ("import resource, sys; from skdenoise.cli import main; code = main("
+                     "sys.argv[1:]); print('MAXRSS', resource.getrusage("
+                     "resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+            cmd = [sys.executable, "-c", probe, "denoise", str(hour), "-o",
+                   str(Path(tmp) / "hour_out.wav"), "--no-progress"]
+            cmd += ["--model", args.model] if args.model else []
+            start = time.perf_counter()
+            done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            took = time.perf_counter() - start
+            peak = int(done.stdout.split("MAXRSS")[-1].split()[0])
+            lines += ["", "### One-hour 8 kHz file", "",
+                      "| file | wall (s) | x real time | peak RSS |", "|---|---|---|---|",
+                      f"| 3600 s, 8 kHz, 16-bit WAV | {took:.1f} | {3600 / took:.0f}x | "
+                      f"{peak / 1024:.0f} MB |"]
+    text = "\n".join(lines)
+    (args.out / "speed.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
