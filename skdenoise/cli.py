@@ -34,6 +34,17 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
+def _add_sources(p) -> None:
+    """The --speech and --noise options shared by mix and train."""
+    for what in ("speech", "noise"):
+        p.add_argument(
+            f"--{what}",
+            required=True,
+            action="append",
+            help=f"{what} folder or manifest (repeatable)",
+        )
+
+
 # ----------------------------------------------------------------------------- mix
 
 
@@ -44,12 +55,7 @@ def _add_mix(sub) -> None:
         description="Mix clean speech with noise at chosen SNRs and write "
         "noisy/, clean/, noise/ and manifest.csv.",
     )
-    p.add_argument(
-        "--speech", required=True, action="append", help="speech folder or manifest (repeatable)"
-    )
-    p.add_argument(
-        "--noise", required=True, action="append", help="noise folder or manifest (repeatable)"
-    )
+    _add_sources(p)
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
         "--snrs",
@@ -88,18 +94,10 @@ def _add_mix(sub) -> None:
 
 
 def _run_mix(args) -> int:
-    from .datasets import make_noisy_speech, resolve_sources
+    from .datasets import make_noisy_speech, resolve_many
 
-    speech = [
-        r
-        for s in args.speech
-        for r in resolve_sources(s, what="speech", exclude_licenses=args.exclude_license)
-    ]
-    noise = [
-        r
-        for s in args.noise
-        for r in resolve_sources(s, what="noise", exclude_licenses=args.exclude_license)
-    ]
+    speech = resolve_many(args.speech, what="speech", exclude_licenses=args.exclude_license)
+    noise = resolve_many(args.noise, what="noise", exclude_licenses=args.exclude_license)
     result = make_noisy_speech(
         speech,
         noise,
@@ -130,12 +128,7 @@ def _add_train(sub) -> None:
         description="Train on speech and noise mixed on the fly, with a "
         "validation split, early stopping and per-epoch checkpoints.",
     )
-    p.add_argument(
-        "--speech", required=True, action="append", help="speech folder or manifest (repeatable)"
-    )
-    p.add_argument(
-        "--noise", required=True, action="append", help="noise folder or manifest (repeatable)"
-    )
+    _add_sources(p)
     p.add_argument("--out", required=True, help="model file to write (.npz)")
     p.add_argument("--sample-rate", type=int, default=8000)
     p.add_argument("--epochs", type=int, default=100)
@@ -366,8 +359,12 @@ def _add_evaluate(sub) -> None:
         help="scoring rate in Hz (default: the model's, or 8000)",
     )
     p.add_argument("--out", default="evaluation", help="output folder (default: evaluation)")
-    p.add_argument("--asr", choices=("all", "transcribed", "none"), default="all",
-                   help="decode every file, only files with a transcript, or none")
+    p.add_argument(
+        "--asr",
+        choices=("all", "transcribed", "none"),
+        default="all",
+        help="decode every file, only files with a transcript, or none",
+    )
     p.add_argument("--no-asr", action="store_true", help="same as --asr none")
     p.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
     p.add_argument("--no-progress", action="store_true")

@@ -450,6 +450,16 @@ def resolve_sources(spec, *, what: str, exclude_licenses: Sequence[str] = ()) ->
     return rows
 
 
+def resolve_many(specs, *, what: str, exclude_licenses: Sequence[str] = ()) -> list[dict]:
+    """:func:`resolve_sources` of one spec or of several (their rows, in order)."""
+    if isinstance(specs, (str, Path)):
+        specs = [specs]
+    rows: list[dict] = []
+    for spec in specs:
+        rows.extend(resolve_sources(spec, what=what, exclude_licenses=exclude_licenses))
+    return rows
+
+
 # ----------------------------------------------------------------------------- mixture sets
 
 

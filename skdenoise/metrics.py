@@ -26,6 +26,7 @@ reference's length.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -196,7 +197,16 @@ def stoi(
             f"STOI needs at least 0.4 s of audio ({min_samples} samples at {sample_rate} Hz), "
             f"got {reference.size}."
         )
-    return float(_stoi(reference, estimate, sample_rate, extended=extended))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = float(_stoi(reference, estimate, sample_rate, extended=extended))
+    if any("Not enough STFT frames" in str(w.message) for w in caught):
+        # pystoi would return 1e-5 here, a number that looks like a (terrible) score.
+        raise ValueError(
+            "STOI needs at least 30 active-speech frames (about 0.4 s of speech after "
+            "silences are removed); this reference has fewer."
+        )
+    return value
 
 
 # ----------------------------------------------------------------------------- text metrics

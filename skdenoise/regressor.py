@@ -13,6 +13,7 @@ targets (what a denoising pipeline passes), or a *frame source* that streams
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -363,6 +364,10 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
 
         if seed is None:
             seed = rng.randint(0, 2**31 - 1)
+        self.settings_ = settings
+        self.architecture_ = arch
+        monitor = _TrainingMonitor(self, has_validation=val is not None)
+        monitor.restore_scales()  # before the loss captures them
         model = build_unet(**arch, seed=seed)
         if self.loss == "magnitude":
             loss = magnitude_loss(
@@ -384,9 +389,6 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             # on a CPU.
             jit_compile=_jit_available(),
         )
-        self.settings_ = settings
-        self.architecture_ = arch
-        monitor = _TrainingMonitor(self, has_validation=val is not None)
         initial_epoch = monitor.resume(model)
         streaming = is_frame_source(train)
         fit_kwargs: dict = {}
@@ -731,12 +733,26 @@ class _MonitorMixin:
             "scales": [est.input_mean_, est.input_scale_, est.target_scale_],
         }
 
-    def resume(self, model) -> int:
-        """Load the checkpoint if it matches; return the epoch to start from."""
+    def _meta(self) -> dict | None:
         if self.path is None or not self.path.exists():
-            return 0
+            return None
         import json
 
+        with np.load(self.path, allow_pickle=False) as data:
+            return json.loads(str(data["meta"]))
+
+    def restore_scales(self) -> None:
+        """Take the input and output scales of the checkpoint, if there is one: a resumed
+        run must see its data (and its loss) scaled as before."""
+        meta = self._meta()
+        if meta is not None:
+            est = self.estimator
+            est.input_mean_, est.input_scale_, est.target_scale_ = meta["signature"]["scales"]
+
+    def resume(self, model) -> int:
+        """Load the checkpoint if it matches; return the epoch to start from."""
+        if self._meta() is None:
+            return 0
         with np.load(self.path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             sig = self._signature()
@@ -755,8 +771,6 @@ class _MonitorMixin:
                 var.assign(value)
             if meta["n_best"]:
                 self.best_weights = [data[f"b{i}"] for i in range(meta["n_best"])]
-        est = self.estimator
-        est.input_mean_, est.input_scale_, est.target_scale_ = meta["signature"]["scales"]
         self.history = {k: list(v) for k, v in meta["history"].items()}
         self.best, self.best_epoch, self.wait = meta["best"], meta["best_epoch"], meta["wait"]
         self.stopped = meta["stopped"]
@@ -765,8 +779,6 @@ class _MonitorMixin:
         return epoch
 
     def _save(self, epoch: int) -> None:
-        import json
-
         from .audio import atomic_path
 
         model = self.model

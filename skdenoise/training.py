@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .audio import PathLike, atomic_path
-from .datasets import MixtureStream, resolve_sources
+from .datasets import MixtureStream, resolve_many
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +35,6 @@ def companion_paths(out: PathLike) -> dict[str, Path]:
         "loss_curve": stem.with_name(stem.name + ".loss.png"),
         "report": stem.with_name(stem.name + ".json"),
     }
-
-
-def _gather(specs, what: str, exclude_licenses: Sequence[str]) -> list[dict]:
-    if isinstance(specs, (str, Path)):
-        specs = [specs]
-    rows: list[dict] = []
-    for spec in specs:
-        rows.extend(resolve_sources(spec, what=what, exclude_licenses=exclude_licenses))
-    return rows
 
 
 def train_model(
@@ -127,8 +118,8 @@ def train_model(
             f"{paths['checkpoint']}: a checkpoint of an earlier run exists; pass --resume to "
             "continue it, or delete it to start again."
         )
-    speech_rows = _gather(speech, "speech", exclude_licenses)
-    noise_rows = _gather(noise, "noise", exclude_licenses)
+    speech_rows = resolve_many(speech, what="speech", exclude_licenses=exclude_licenses)
+    noise_rows = resolve_many(noise, what="noise", exclude_licenses=exclude_licenses)
     stream = MixtureStream(
         speech=speech_rows,
         noise=noise_rows,
@@ -187,22 +178,16 @@ def train_model(
         "speech_licenses": sorted({r.get("license", "") for r in speech_rows}),
         "noise_licenses": sorted({r.get("license", "") for r in noise_rows}),
         "noise_categories": sorted({r.get("category", "") for r in noise_rows}),
-        "settings": {
-            "snr_range": list(snr_range),
-            "gain_db_range": list(gain_db_range),
-            "segment_seconds": segment_seconds,
-            "validation_fraction": validation_fraction,
-            "patience": patience,
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "filters": filters,
-            "depth": depth,
-            "patch_size": patch_size,
-            "dropout": dropout,
-            "max_attenuation_db": max_attenuation_db,
-            "loss": loss,
-            "output_activation": output_activation,
-            "random_state": random_state,
+        "mixing": {
+            "snr_range": list(stream.snr_range),
+            "gain_db_range": list(stream.gain_db_range),
+            "segment_seconds": stream.segment_seconds,
+            "min_seconds": stream.min_seconds,
+        },
+        "unet": {
+            k: v
+            for k, v in regressor.get_params().items()
+            if k not in ("checkpoint_path", "verbose")
         },
     }
     with atomic_path(paths["report"]) as tmp:

@@ -92,3 +92,11 @@ def test_pesq_and_stoi_rank_clean_above_noisy(rate):
     assert metrics.pesq(clean, noisy, rate) < pesq_clean - 1.0
     assert metrics.stoi(clean, clean, rate) > 0.99
     assert metrics.stoi(clean, noisy, rate) < metrics.stoi(clean, clean, rate) - 0.1
+
+
+def test_stoi_refuses_too_little_active_speech():
+    # 1 s of audio but a 0.15 s burst of speech: pystoi alone would return 1e-5.
+    x = np.zeros(8000, np.float32)
+    x[3000:4200] = syllables("ba", rate=8000)[1600:2800]
+    with pytest.raises(ValueError, match="active-speech"):
+        metrics.stoi(x, x, 8000)
