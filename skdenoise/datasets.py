@@ -902,25 +902,28 @@ class MixtureStream(FrameSource):
         return total
 
     def split(self, fraction: float, random_state: int | None = None):
-        """Split speech by speaker and noise by file into (train, validation) streams."""
-        speech_train, speech_val = (
-            train_dev_split(
-                self.speech, by=("speaker",), dev_fraction=fraction, random_state=random_state
+        """Split speech by speaker and noise by file into (train, validation) streams.
+
+        Noise files are held out within each category when categories have several files,
+        else across all files. With a single speaker (or a single noise file) both streams
+        share it: the validation loss then also measures fitting, not only generalising.
+        """
+
+        def attempt(rows, **kwargs):
+            for options in ({**kwargs}, {k: v for k, v in kwargs.items() if k != "stratify"}):
+                try:
+                    return train_dev_split(
+                        rows, dev_fraction=fraction, random_state=random_state, **options
+                    )
+                except ValueError:
+                    continue
+            logger.info(
+                "validation shares its %s with training (too few to hold out).", kwargs["by"][0]
             )
-            if len({r["speaker"] for r in self.speech}) > 1
-            else (self.speech, self.speech)
-        )
-        noise_train, noise_val = (
-            train_dev_split(
-                self.noise,
-                by=("path",),
-                dev_fraction=fraction,
-                random_state=random_state,
-                stratify="category",
-            )
-            if len(self.noise) > 1
-            else (self.noise, self.noise)
-        )
+            return rows, rows
+
+        speech_train, speech_val = attempt(self.speech, by=("speaker",))
+        noise_train, noise_val = attempt(self.noise, by=("path",), stratify="category")
         return (
             replace(self, speech=speech_train, noise=noise_train),
             replace(self, speech=speech_val, noise=noise_val, fixed=True),

@@ -263,3 +263,17 @@ def test_short_utterances_are_placed_in_noise(corpus):
     assert all(float(r["duration_s"]) >= 1.5 for r in result.manifest)
     for n, c, z in zip(result.noisy, result.clean, result.noise):
         np.testing.assert_array_equal(n, c + z)
+
+
+def test_stream_validation_split_holds_out_speakers_and_noise_files(corpus):
+    stream = MixtureStream.from_sources(corpus / "speech", corpus / "noise")
+    train, val = stream.split(0.34, random_state=0)
+    assert not {r["speaker"] for r in train.speech} & {r["speaker"] for r in val.speech}
+    assert not {r["path"] for r in train.noise} & {r["path"] for r in val.noise}
+    assert val.fixed and not train.fixed
+    # One noise file per category: held out across files instead.
+    single = MixtureStream.from_sources(corpus / "speech",
+                                        [corpus / "noise" / "fan" / "fan0.flac",
+                                         corpus / "noise" / "rain" / "rain0.flac"])
+    train, val = single.split(0.5, random_state=0)
+    assert len(train.noise) == len(val.noise) == 1 and train.noise != val.noise
