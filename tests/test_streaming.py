@@ -86,3 +86,19 @@ def test_nan_samples_in_a_file_are_reported(fitted_tiny, tmp_path):
     with pytest.raises(Exception, match=r"nan.wav.*NaN"):
         denoise_file(fitted_tiny, src, tmp_path / "o.wav")
     assert not (tmp_path / "o.wav").exists()
+
+
+def test_inference_graph_is_traced_once_for_any_file_lengths(fitted_tiny, tmp_path):
+    import pickle
+
+    pipe = pickle.loads(pickle.dumps(fitted_tiny))  # fresh, untraced graph
+    lengths = (300, 9000, 20_000, 65_000, 8064)
+    noisy, _ = noisy_pairs(seed=6, lengths=lengths)
+    pairs = []
+    for i, x in enumerate(noisy):
+        src = tmp_path / f"in{i}.wav"
+        sf.write(src, x, 8000)
+        pairs.append((src, tmp_path / f"out{i}.wav"))
+    Denoiser(pipe, chunk_seconds=2.0, batch_frames=3).denoise_files(pairs)
+    pipe.predict(noisy)
+    assert pipe.named_steps["unet"]._inference_fn().experimental_get_tracing_count() == 1
