@@ -8,12 +8,16 @@ match and information error rates of an offline speech recogniser.
 >>> pipe = make_denoising_pipeline().fit(noisy, clean)               # doctest: +SKIP
 >>> enhanced = load_pretrained().predict(["noisy.wav"])              # doctest: +SKIP
 
-TensorFlow is imported only when a model is built or run.
+TensorFlow is imported only when a model is built or run. Its C++ info and warning lines are
+hidden unless ``TF_CPP_MIN_LOG_LEVEL`` is set before importing skdenoise.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 

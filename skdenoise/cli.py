@@ -148,6 +148,12 @@ def _add_train(sub) -> None:
     p.add_argument("--segment-seconds", type=float, default=6.0)
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument("--patience", type=int, default=10)
+    p.add_argument(
+        "--lr-reduce-patience",
+        type=int,
+        default=4,
+        help="halve the learning rate after this many epochs without improvement; 0: never",
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--filters", type=int, default=16)
@@ -190,6 +196,7 @@ def _run_train(args) -> int:
         segment_seconds=args.segment_seconds,
         validation_fraction=args.validation_fraction,
         patience=args.patience,
+        lr_reduce_patience=args.lr_reduce_patience or None,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         filters=args.filters,

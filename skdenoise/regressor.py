@@ -94,6 +94,9 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         runs all ``epochs`` and keeps the last weights.
     patience : int, default=5
         Epochs without improvement before stopping.
+    lr_reduce_patience : int, optional
+        Halve the learning rate (down to 1e-5) after every ``lr_reduce_patience`` epochs
+        without improvement of the monitored loss. ``None`` keeps it constant.
     max_attenuation_db : float, optional
         Bounded subtraction: the noise estimate is clipped to ``[0, max_attenuation_db]`` dB,
         in training targets and in predictions. ``None`` is the unbounded reference.
@@ -122,7 +125,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     target_scale_ : float
         Scale of the noise dB in the network output.
     history_ : dict of list of float
-        Loss (and ``val_loss``) per epoch.
+        Loss (and ``val_loss``) per epoch, and the ``learning_rate`` at each epoch's end.
     n_epochs_ : int
         Epochs run.
     best_epoch_ : int
@@ -151,6 +154,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         validation_fraction: float = 0.1,
         early_stopping: bool = True,
         patience: int = 5,
+        lr_reduce_patience: int | None = None,
         max_attenuation_db: float | None = None,
         output_activation: str | None = None,
         checkpoint_path: str | None = None,
@@ -169,6 +173,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.patience = patience
+        self.lr_reduce_patience = lr_reduce_patience
         self.max_attenuation_db = max_attenuation_db
         self.output_activation = output_activation
         self.checkpoint_path = checkpoint_path
@@ -186,6 +191,14 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        if self.lr_reduce_patience is not None and (
+            not isinstance(self.lr_reduce_patience, (int, np.integer))
+            or self.lr_reduce_patience < 1
+        ):
+            raise ValueError(
+                "lr_reduce_patience must be None or an integer >= 1, got "
+                f"{self.lr_reduce_patience!r}."
+            )
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(
                 f"validation_fraction must be within [0, 1), got {self.validation_fraction!r}."
@@ -692,6 +705,9 @@ def _jit_available() -> bool:
     return not os.environ.get("SKDENOISE_NO_JIT")
 
 
+_MIN_LEARNING_RATE = 1e-5
+
+
 class _TrainingMonitor:
     """Progress bar, history, early stopping and per-epoch checkpoints, as a Keras callback.
 
@@ -724,7 +740,15 @@ class _MonitorMixin:
     def _signature(self) -> dict:
         est = self.estimator
         params = est.get_params()
-        for volatile in ("epochs", "verbose", "checkpoint_path", "patience", "early_stopping"):
+        volatile_params = (
+            "epochs",
+            "verbose",
+            "checkpoint_path",
+            "patience",
+            "early_stopping",
+            "lr_reduce_patience",
+        )
+        for volatile in volatile_params:
             params.pop(volatile)
         params["random_state"] = repr(params["random_state"])
         return {
@@ -773,7 +797,9 @@ class _MonitorMixin:
                 self.best_weights = [data[f"b{i}"] for i in range(meta["n_best"])]
         self.history = {k: list(v) for k, v in meta["history"].items()}
         self.best, self.best_epoch, self.wait = meta["best"], meta["best_epoch"], meta["wait"]
-        self.stopped = meta["stopped"]
+        # A resumed run may be given more patience (or more epochs) than the first one.
+        est = self.estimator
+        self.stopped = bool(est.early_stopping and self.wait >= est.patience)
         epoch = int(meta["epoch"])
         logger.info("%s: resuming after epoch %d", self.path, epoch)
         return epoch
@@ -837,9 +863,14 @@ class _MonitorMixin:
             self.best_weights = self.model.get_weights()
         else:
             self.wait += 1
+            every = self.estimator.lr_reduce_patience
+            if every and self.wait % every == 0:
+                self._halve_learning_rate(epoch + 1)
             if self.estimator.early_stopping and self.wait >= self.estimator.patience:
                 self.stopped = True
                 self.model.stop_training = True
+        rate = float(np.asarray(self.model.optimizer.learning_rate))
+        self.history.setdefault("learning_rate", []).append(rate)
         if self.estimator.verbose:
             logger.info(
                 "epoch %d: %s",
@@ -848,6 +879,14 @@ class _MonitorMixin:
             )
         if self.path is not None:
             self._save(epoch + 1)
+
+    def _halve_learning_rate(self, epoch: int) -> None:
+        optimizer = self.model.optimizer
+        old = float(np.asarray(optimizer.learning_rate))
+        new = max(old / 2.0, _MIN_LEARNING_RATE)
+        if new < old:
+            optimizer.learning_rate.assign(new)
+            logger.info("epoch %d: learning rate %.2e -> %.2e", epoch, old, new)
 
     def finish(self, model) -> None:
         """Keep the best weights and write the fitted attributes."""

@@ -51,6 +51,7 @@ def train_model(
     segment_seconds: float = 6.0,
     validation_fraction: float = 0.1,
     patience: int = 10,
+    lr_reduce_patience: int | None = 4,
     batch_size: int = 16,
     learning_rate: float = 1e-3,
     filters: int = 16,
@@ -91,6 +92,8 @@ def train_model(
         Share of speakers (and of noise files per category) held out for validation.
     patience : int
         Early-stopping patience in epochs.
+    lr_reduce_patience : int or None
+        Halve the learning rate after this many epochs without improvement.
     batch_size, learning_rate, filters, depth, patch_size, dropout, max_attenuation_db, loss
         U-Net hyperparameters (see :class:`skdenoise.UNetNoiseRegressor`).
     output_activation : {None, "linear", "sigmoid", "tanh"}
@@ -143,6 +146,7 @@ def train_model(
         unet__learning_rate=learning_rate,
         unet__validation_fraction=validation_fraction,
         unet__patience=patience,
+        unet__lr_reduce_patience=lr_reduce_patience,
         unet__random_state=random_state,
         unet__checkpoint_path=str(paths["checkpoint"]),
         unet__verbose=verbose,

@@ -243,3 +243,29 @@ def test_magnitude_loss_trains_in_the_pipeline():
     history = pipe.named_steps["unet"].history_["loss"]
     assert len(history) == 2 and all(np.isfinite(history))
     assert pipe.predict(noisy[:1])[0].shape == (9000,)
+
+
+def test_learning_rate_halves_after_epochs_without_improvement(tiny_params):
+    """The rate recorded per epoch follows the rule: halve after every
+    ``lr_reduce_patience`` epochs without a new best (training loss here)."""
+    from skdenoise import make_denoising_pipeline
+
+    noisy, clean = noisy_pairs(seed=5, lengths=(9000, 12000))
+    params = {
+        **tiny_params,
+        "unet__epochs": 8,
+        "unet__learning_rate": 0.5,  # too large: the loss stalls and the rate must drop
+        "unet__early_stopping": False,
+        "unet__lr_reduce_patience": 1,
+    }
+    pipe = make_denoising_pipeline(**params).fit(noisy, clean)
+    history = pipe.named_steps["unet"].history_
+    expected, rate, best = [], 0.5, np.inf
+    for loss in history["loss"]:
+        if loss < best:
+            best = loss
+        else:
+            rate = max(rate / 2, 1e-5)
+        expected.append(rate)
+    np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-6)
+    assert min(expected) < 0.5  # the stalled run did trigger a reduction
