@@ -97,6 +97,7 @@ class RNNoise(Peer):
     def _enhance_one(self, x):
         state = self._lib.create()
         try:
+
             def process(frame):
                 pcm = np.clip(frame, -1, 1) * 32767.0
                 out, _ = self._lib.process_mono_frame(state, pcm.astype(np.int16))
@@ -120,8 +121,11 @@ class DeepFilterNet3(Peer):
         lib.df_get_frame_length.restype = ctypes.c_size_t
         lib.df_get_frame_length.argtypes = [ctypes.c_void_p]
         lib.df_process_frame.restype = ctypes.c_float
-        lib.df_process_frame.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_float),
-                                         ctypes.POINTER(ctypes.c_float)]
+        lib.df_process_frame.argtypes = [
+            ctypes.c_void_p,
+            ctypes.POINTER(ctypes.c_float),
+            ctypes.POINTER(ctypes.c_float),
+        ]
         lib.df_free.argtypes = [ctypes.c_void_p]
         self._lib = lib
         self._model = os.fsencode(model_path())
@@ -138,8 +142,9 @@ class DeepFilterNet3(Peer):
 
             def process(frame):
                 frame = np.ascontiguousarray(frame, np.float32)
-                lib.df_process_frame(state, frame.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
-                                     out_ptr)
+                lib.df_process_frame(
+                    state, frame.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), out_ptr
+                )
                 return out.copy()
 
             return _frames_48k(x, self.rate, hop, process)

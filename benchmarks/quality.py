@@ -43,27 +43,42 @@ def build_devset(data: Path, folder: Path) -> Path:
     if manifest.exists():
         return manifest
     splits = make_splits(data, folder / "splits")
-    make_noisy_speech(splits["dev_speech"], splits["dev_noise"], [0, 5, 10, 15],
-                      random_state=0, out_dir=folder / "devset", min_seconds=1.0,
-                      progress=True)
+    make_noisy_speech(
+        splits["dev_speech"],
+        splits["dev_noise"],
+        [0, 5, 10, 15],
+        random_state=0,
+        out_dir=folder / "devset",
+        min_seconds=1.0,
+        progress=True,
+    )
     return manifest
 
 
 def _cell(value: float, metric: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{100 * value:.1f}%" if metric in WORDS else f"{value:.2f}" if metric == "si_sdr" \
+    return (
+        f"{100 * value:.1f}%"
+        if metric in WORDS
+        else f"{value:.2f}"
+        if metric == "si_sdr"
         else f"{value:.3f}"
+    )
 
 
 def tables(summaries: dict[str, dict], noisy: dict) -> str:
     """Markdown: overall table (with improvement over the input) and per-SNR tables."""
-    lines = ["### Averaged over all SNRs", "",
-             "| system | " + " | ".join(LABELS[m] for m in METRICS) + " |",
-             "|---|" + "---|" * len(METRICS)]
+    lines = [
+        "### Averaged over all SNRs",
+        "",
+        "| system | " + " | ".join(LABELS[m] for m in METRICS) + " |",
+        "|---|" + "---|" * len(METRICS),
+    ]
     rows = {"noisy input": {m: noisy["overall"][f"{m}_input"] for m in METRICS}}
-    rows["clean speech (ASR ceiling)"] = {m: noisy["overall"].get(f"{m}_clean", math.nan)
-                                          if m in WORDS else math.nan for m in METRICS}
+    rows["clean speech (ASR ceiling)"] = {
+        m: noisy["overall"].get(f"{m}_clean", math.nan) if m in WORDS else math.nan for m in METRICS
+    }
     for name, s in summaries.items():
         rows[name] = {m: s["overall"][f"{m}_output"] for m in METRICS}
     base = rows["noisy input"]
@@ -72,24 +87,38 @@ def tables(summaries: dict[str, dict], noisy: dict) -> str:
         for m in METRICS:
             cell = _cell(values[m], m)
             if name not in ("noisy input", "clean speech (ASR ceiling)") and not math.isnan(
-                    values[m]):
+                values[m]
+            ):
                 delta = values[m] - base[m]
-                cell += (f" ({100 * delta:+.1f})" if m in WORDS else f" ({delta:+.2f})")
+                cell += f" ({100 * delta:+.1f})" if m in WORDS else f" ({delta:+.2f})"
             cells.append(cell)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     snrs = list(noisy["by_snr"])
     for m in METRICS:
-        lines += ["", f"### {LABELS[m]} by input SNR", "",
-                  "| system | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
-                  "|---|" + "---|" * len(snrs)]
-        lines.append("| noisy input | " + " | ".join(
-            _cell(noisy["by_snr"][s][f"{m}_input"], m) for s in snrs) + " |")
+        lines += [
+            "",
+            f"### {LABELS[m]} by input SNR",
+            "",
+            "| system | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+            "|---|" + "---|" * len(snrs),
+        ]
+        lines.append(
+            "| noisy input | "
+            + " | ".join(_cell(noisy["by_snr"][s][f"{m}_input"], m) for s in snrs)
+            + " |"
+        )
         if m in WORDS:
-            lines.append("| clean speech (ASR ceiling) | " + " | ".join(
-                _cell(noisy["by_snr"][s][f"{m}_clean"], m) for s in snrs) + " |")
+            lines.append(
+                "| clean speech (ASR ceiling) | "
+                + " | ".join(_cell(noisy["by_snr"][s][f"{m}_clean"], m) for s in snrs)
+                + " |"
+            )
         for name, s in summaries.items():
-            lines.append(f"| {name} | " + " | ".join(
-                _cell(s["by_snr"][k][f"{m}_output"], m) for k in snrs) + " |")
+            lines.append(
+                f"| {name} | "
+                + " | ".join(_cell(s["by_snr"][k][f"{m}_output"], m) for k in snrs)
+                + " |"
+            )
     return "\n".join(lines)
 
 
@@ -99,8 +128,7 @@ def main() -> None:
     parser.add_argument("--manifest", type=Path, help="an existing dev-set manifest")
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("--dry", type=float, default=None, help="dry mix override")
-    parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise",
-                                                        "deepfilternet3"])
+    parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
     parser.add_argument("--asr", choices=("transcribed", "all", "none"), default="transcribed")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     args = parser.parse_args()
@@ -123,8 +151,9 @@ def main() -> None:
     noisy_summary = None
     for name, enhance in systems.items():
         start = time.time()
-        result = evaluate(items, enhance, sample_rate=rate, transcriber=transcriber, asr=asr,
-                          progress=True)
+        result = evaluate(
+            items, enhance, sample_rate=rate, transcriber=transcriber, asr=asr, progress=True
+        )
         seconds[name] = time.time() - start
         summaries[name] = summarize(result)
         noisy_summary = noisy_summary or summaries[name]

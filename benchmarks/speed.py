@@ -50,8 +50,7 @@ def model_only(pipe, label: str, seconds: float = 10.0) -> str:
         n += len(frames)
     rate = n / (time.perf_counter() - start)
     audio = unet.settings_.frame_length / unet.settings_.sample_rate
-    return (f"| {label} | {unet.model_.count_params():,} | {rate:.0f} | "
-            f"{rate * audio:.0f}x |")
+    return f"| {label} | {unet.model_.count_params():,} | {rate:.0f} | {rate * audio:.0f}x |"
 
 
 def reference_pipeline():
@@ -84,6 +83,7 @@ def peer_files(peer):
         for f in files:
             x, rate = read_audio(f)
             write_wav(out_dir / Path(f).name, peer.enhance_one(x), rate)
+
     return run
 
 
@@ -107,10 +107,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--input-dir", type=Path, default=Path("runs/devset/noisy"))
     parser.add_argument("--model", help="model file (default: the shipped model)")
-    parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise",
-                                                        "deepfilternet3"])
-    parser.add_argument("--peer-files", type=int, default=60,
-                        help="files given to each peer (the slow ones take long)")
+    parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
+    parser.add_argument(
+        "--peer-files",
+        type=int,
+        default=60,
+        help="files given to each peer (the slow ones take long)",
+    )
     parser.add_argument("--skip-hour", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("runs/speed"))
     args = parser.parse_args()
@@ -140,36 +143,56 @@ def main() -> None:
     start = time.perf_counter()
     pipe = load_model(args.model) if args.model else load_pretrained()
     denoiser = Denoiser(pipe)
-    denoiser.regressor.denoise_frames(
-        np.zeros((1, *denoiser.settings.frame_shape), np.float32))
+    denoiser.regressor.denoise_frames(np.zeros((1, *denoiser.settings.frame_shape), np.float32))
     load_seconds = time.perf_counter() - start
     lines.append(model_only(pipe, "skdenoise default (shipped)"))
     lines.append(model_only(reference_pipeline(), "reference U-Net (depth 5, 16 filters)"))
     print("\n".join(lines), flush=True)
 
-    lines += ["", "### Denoising a folder, files read and written", "",
-              "| system | files | audio (s) | wall (s) | x real time |", "|---|---|---|---|---|"]
-    wall = time_files(lambda fs, out: denoiser.denoise_files(
-        [(f, out / f.name) for f in fs]), files, args.out / "skdenoise")
-    lines.append(f"| skdenoise (`Denoiser.denoise_files`, model loaded) | {len(files)} | "
-                 f"{seconds:.0f} | {wall:.1f} | {seconds / wall:.0f}x |")
+    lines += [
+        "",
+        "### Denoising a folder, files read and written",
+        "",
+        "| system | files | audio (s) | wall (s) | x real time |",
+        "|---|---|---|---|---|",
+    ]
+    wall = time_files(
+        lambda fs, out: denoiser.denoise_files([(f, out / f.name) for f in fs]),
+        files,
+        args.out / "skdenoise",
+    )
+    lines.append(
+        f"| skdenoise (`Denoiser.denoise_files`, model loaded) | {len(files)} | "
+        f"{seconds:.0f} | {wall:.1f} | {seconds / wall:.0f}x |"
+    )
     exe = shutil.which("skdenoise") or "skdenoise"
-    cmd = [exe, "denoise", "--input-dir", str(args.input_dir), "--output-dir",
-           str(args.out / "cli"), "--overwrite", "--no-progress"]
+    cmd = [
+        exe,
+        "denoise",
+        "--input-dir",
+        str(args.input_dir),
+        "--output-dir",
+        str(args.out / "cli"),
+        "--overwrite",
+        "--no-progress",
+    ]
     if args.model:
         cmd += ["--model", args.model]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     wall_cli = time.perf_counter() - start
-    lines.append(f"| `skdenoise denoise --input-dir` (whole command, start-up included) | "
-                 f"{len(files)} | {seconds:.0f} | {wall_cli:.1f} | {seconds / wall_cli:.0f}x |")
+    lines.append(
+        f"| `skdenoise denoise --input-dir` (whole command, start-up included) | "
+        f"{len(files)} | {seconds:.0f} | {wall_cli:.1f} | {seconds / wall_cli:.0f}x |"
+    )
     lines.append(f"| (one-off: model load and graph compilation) | | | {load_seconds:.1f} | |")
     subset = files[: args.peer_files]
     sub_seconds = audio_seconds(subset)
     for name, peer in load_peers(args.peers).items():
         w = time_files(peer_files(peer), subset, args.out / name)
-        lines.append(f"| {name} | {len(subset)} | {sub_seconds:.0f} | {w:.1f} | "
-                     f"{sub_seconds / w:.1f}x |")
+        lines.append(
+            f"| {name} | {len(subset)} | {sub_seconds:.0f} | {w:.1f} | {sub_seconds / w:.1f}x |"
+        )
         print(lines[-1], flush=True)
 
     if not args.skip_hour:
@@ -177,20 +200,35 @@ def main() -> None:
             hour = Path(tmp) / "hour.wav"
             one_hour_file(files, hour)
             # The command in a fresh interpreter that reports its own peak RSS (kB).
-            probe = ("import resource, sys; from skdenoise.cli import main; code = main("
-                     "sys.argv[1:]); print('MAXRSS', resource.getrusage("
-                     "resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
-            cmd = [sys.executable, "-c", probe, "denoise", str(hour), "-o",
-                   str(Path(tmp) / "hour_out.wav"), "--no-progress"]
+            probe = (
+                "import resource, sys; from skdenoise.cli import main; code = main("
+                "sys.argv[1:]); print('MAXRSS', resource.getrusage("
+                "resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+            )
+            cmd = [
+                sys.executable,
+                "-c",
+                probe,
+                "denoise",
+                str(hour),
+                "-o",
+                str(Path(tmp) / "hour_out.wav"),
+                "--no-progress",
+            ]
             cmd += ["--model", args.model] if args.model else []
             start = time.perf_counter()
             done = subprocess.run(cmd, check=True, capture_output=True, text=True)
             took = time.perf_counter() - start
             peak = int(done.stdout.split("MAXRSS")[-1].split()[0])
-            lines += ["", "### One-hour 8 kHz file", "",
-                      "| file | wall (s) | x real time | peak RSS |", "|---|---|---|---|",
-                      f"| 3600 s, 8 kHz, 16-bit WAV | {took:.1f} | {3600 / took:.0f}x | "
-                      f"{peak / 1024:.0f} MB |"]
+            lines += [
+                "",
+                "### One-hour 8 kHz file",
+                "",
+                "| file | wall (s) | x real time | peak RSS |",
+                "|---|---|---|---|",
+                f"| 3600 s, 8 kHz, 16-bit WAV | {took:.1f} | {3600 / took:.0f}x | "
+                f"{peak / 1024:.0f} MB |",
+            ]
     text = "\n".join(lines)
     (args.out / "speed.md").write_text(text + "\n")
     print(text)

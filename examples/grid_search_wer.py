@@ -34,8 +34,14 @@ def training_mixtures(data: Path, n: int, seed: int = 0):
 
     splits = make_splits(data, Path("runs/splits"))
     speech = [r for r in splits["train_speech"] if r["transcript"]]
-    mixtures = make_noisy_speech(speech, splits["train_noise"], [0, 5, 10, 15], n_mixtures=n,
-                                 random_state=seed, min_seconds=1.0)
+    mixtures = make_noisy_speech(
+        speech,
+        splits["train_noise"],
+        [0, 5, 10, 15],
+        n_mixtures=n,
+        random_state=seed,
+        min_seconds=1.0,
+    )
     return mixtures
 
 
@@ -54,17 +60,16 @@ def main() -> None:
     search = GridSearchCV(
         pipe,
         {"rebuild__dry": [0.0, 0.1, 0.2, 0.3, 0.5]},
-        scoring={"wer": wer_scorer.set_score_request(transcripts=True),
-                 "si_sdr": si_sdr_scorer},
+        scoring={"wer": wer_scorer.set_score_request(transcripts=True), "si_sdr": si_sdr_scorer},
         refit="wer",
         cv=GroupKFold(n_splits=3),  # folds never share a speaker
     )
-    search.fit(mixtures.noisy, mixtures.clean, transcripts=mixtures.transcripts,
-               groups=speakers)
+    search.fit(mixtures.noisy, mixtures.clean, transcripts=mixtures.transcripts, groups=speakers)
     print(f"{'dry':>5} {'WER':>8} {'SI-SDR (dB)':>12}")
     results = search.cv_results_
-    for dry, wer, sdr in zip(results["param_rebuild__dry"], results["mean_test_wer"],
-                             results["mean_test_si_sdr"]):
+    for dry, wer, sdr in zip(
+        results["param_rebuild__dry"], results["mean_test_wer"], results["mean_test_si_sdr"]
+    ):
         print(f"{dry:5.2f} {-100 * wer:7.1f}% {sdr:12.2f}")
     print(f"best: {search.best_params_} (WER {-100 * search.best_score_:.1f}%)")
 

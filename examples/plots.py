@@ -30,13 +30,24 @@ def main() -> None:
     from make_splits import make_splits
 
     splits = make_splits(args.data, Path("runs/splits"))
-    mixtures = make_noisy_speech(splits["dev_speech"], splits["dev_noise"], [0, 5, 10, 15],
-                                 n_mixtures=args.n, random_state=1, min_seconds=1.0)
+    mixtures = make_noisy_speech(
+        splits["dev_speech"],
+        splits["dev_noise"],
+        [0, 5, 10, 15],
+        n_mixtures=args.n,
+        random_state=1,
+        min_seconds=1.0,
+    )
     items = [
-        {"name": f"{i}", "noisy": (n, 8000), "clean": (c, 8000), "transcript": "",
-         "snr_db": float(row["snr_db"]), "noise_type": row["noise_category"]}
-        for i, (n, c, row) in enumerate(zip(mixtures.noisy, mixtures.clean,
-                                            mixtures.manifest))
+        {
+            "name": f"{i}",
+            "noisy": (n, 8000),
+            "clean": (c, 8000),
+            "transcript": "",
+            "snr_db": float(row["snr_db"]),
+            "noise_type": row["noise_category"],
+        }
+        for i, (n, c, row) in enumerate(zip(mixtures.noisy, mixtures.clean, mixtures.manifest))
     ]
     pipe = load_pretrained()
     result = evaluate(items, pipe.predict, asr=False, progress=True)
@@ -48,9 +59,15 @@ def main() -> None:
 
     first = next(i for i, row in enumerate(mixtures.manifest) if row["snr_db"] == "0")
     enhanced = pipe.predict([mixtures.noisy[first]])[0]
-    plot_spectrograms({"noisy (0 dB)": mixtures.noisy[first], "enhanced": enhanced,
-                       "clean": mixtures.clean[first]}, 8000,
-                      path=args.out / "spectrograms.png")
+    plot_spectrograms(
+        {
+            "noisy (0 dB)": mixtures.noisy[first],
+            "enhanced": enhanced,
+            "clean": mixtures.clean[first],
+        },
+        8000,
+        path=args.out / "spectrograms.png",
+    )
     print(f"wrote {args.out / 'spectrograms.png'}")
 
 

@@ -27,8 +27,13 @@ OUT = Path("quickstart")
 
 def syllables(text: str, rate: int = RATE) -> np.ndarray:
     """Formant-synthesised syllables: a consonant burst, then a voiced vowel."""
-    formants = {"a": (730, 1090, 2440), "i": (270, 2290, 3010), "u": (300, 870, 2240),
-                "e": (530, 1840, 2480), "o": (570, 840, 2410)}
+    formants = {
+        "a": (730, 1090, 2440),
+        "i": (270, 2290, 3010),
+        "u": (300, 870, 2240),
+        "e": (530, 1840, 2480),
+        "o": (570, 840, 2410),
+    }
     rng = np.random.default_rng(0)
 
     def resonate(x, freqs):
@@ -79,8 +84,10 @@ def main() -> None:
         print(f"{'':10}{'SI-SDR (dB)':>12}{'PESQ':>8}{'STOI':>8}")
         for name in ("noisy", "enhanced"):
             x = signals[name]
-            print(f"{name:10}{si_sdr(clean, x):12.2f}{pesq(clean, x, RATE):8.2f}"
-                  f"{stoi(clean, x, RATE):8.3f}")
+            print(
+                f"{name:10}{si_sdr(clean, x):12.2f}{pesq(clean, x, RATE):8.2f}"
+                f"{stoi(clean, x, RATE):8.3f}"
+            )
     plot_spectrograms(signals, RATE, path=OUT / "spectrograms.png")
     print(f"wrote {OUT / 'spectrograms.png'}")
 

@@ -272,8 +272,9 @@ def test_stream_validation_split_holds_out_speakers_and_noise_files(corpus):
     assert not {r["path"] for r in train.noise} & {r["path"] for r in val.noise}
     assert val.fixed and not train.fixed
     # One noise file per category: held out across files instead.
-    single = MixtureStream.from_sources(corpus / "speech",
-                                        [corpus / "noise" / "fan" / "fan0.flac",
-                                         corpus / "noise" / "rain" / "rain0.flac"])
+    single = MixtureStream.from_sources(
+        corpus / "speech",
+        [corpus / "noise" / "fan" / "fan0.flac", corpus / "noise" / "rain" / "rain0.flac"],
+    )
     train, val = single.split(0.5, random_state=0)
     assert len(train.noise) == len(val.noise) == 1 and train.noise != val.noise
