@@ -131,6 +131,13 @@ def main() -> None:
     parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
     parser.add_argument("--asr", choices=("transcribed", "all", "none"), default="transcribed")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
+    parser.add_argument(
+        "--transcript-cache",
+        type=Path,
+        default=None,
+        help="transcripts kept between runs (default: OUT/transcripts.jsonl)",
+    )
     args = parser.parse_args()
 
     from peers import load_peers
@@ -145,14 +152,23 @@ def main() -> None:
         pipe.set_params(rebuild__dry=args.dry)
     rate = int(pipe.named_steps["load"].sample_rate)
     asr = {"transcribed": "transcribed", "all": True, "none": False}[args.asr]
-    transcriber = CachedTranscriber(PocketSphinxTranscriber())  # shared: clean/noisy once
+    # Shared by all systems, and kept on disk: the clean and noisy audio are decoded once.
+    transcriber = CachedTranscriber(
+        PocketSphinxTranscriber(), path=args.transcript_cache or args.out / "transcripts.jsonl"
+    )
     systems = {"skdenoise": pipe.predict, **load_peers(args.peers, rate)}
     summaries, seconds = {}, {}
     noisy_summary = None
     for name, enhance in systems.items():
         start = time.time()
         result = evaluate(
-            items, enhance, sample_rate=rate, transcriber=transcriber, asr=asr, progress=True
+            items,
+            enhance,
+            sample_rate=rate,
+            transcriber=transcriber,
+            asr=asr,
+            jobs=args.jobs,
+            progress=True,
         )
         seconds[name] = time.time() - start
         summaries[name] = summarize(result)

@@ -10,14 +10,19 @@ wheel: no download, no network.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .audio import resample
+from .audio import PathLike, resample
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["CachedTranscriber", "PocketSphinxTranscriber", "Transcriber", "as_transcriber"]
 
@@ -109,7 +114,12 @@ class PocketSphinxTranscriber:
         self._local = threading.local()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(sample_rate={self.sample_rate})"
+        models = "".join(
+            f"{key}={getattr(self, key)!r}, "
+            for key in ("hmm", "lm", "dictionary")
+            if getattr(self, key)
+        )
+        return f"{type(self).__name__}({models}sample_rate={self.sample_rate})"
 
     def _decoder(self):
         decoder = getattr(self._local, "decoder", None)
@@ -168,26 +178,77 @@ class CachedTranscriber:
     The same samples at the same rate are decoded once, so several ASR metrics of one
     scoring call (WER, MER, WIL) share one decoding. Thread-safe.
 
+    With ``path``, transcripts are also kept in a file (JSON lines) and read back by later
+    runs and by worker processes, so re-evaluating a dev set decodes only the audio that
+    changed (e.g. a new model's outputs; the noisy and clean references are decoded once).
+    The file's entries are keyed by the audio *and* by ``repr(transcriber)``, so another
+    recogniser or model never reads them.
+
     Parameters
     ----------
     transcriber : Transcriber
     max_entries : int
-        Oldest entries are dropped beyond this many.
+        Oldest in-memory entries are dropped beyond this many.
+    path : str or PathLike, optional
+        Cache file, created if missing; lines are appended as recordings are decoded.
     """
 
-    def __init__(self, transcriber: Transcriber, max_entries: int = 16384):
+    def __init__(
+        self, transcriber: Transcriber, max_entries: int = 16384, path: PathLike | None = None
+    ):
         self.transcriber = transcriber
         self.max_entries = max_entries
+        self.path = None if path is None else Path(path)
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._identity = ""
+        if self.path is not None:
+            self._identity = repr(transcriber)
+            if " at 0x" in self._identity:
+                raise ValueError(
+                    f"a transcript file needs a transcriber whose repr names its settings; "
+                    f"{self._identity} changes from run to run. Define __repr__ on it."
+                )
+            self._read_file()
 
     def __getstate__(self):
-        return {"transcriber": self.transcriber, "max_entries": self.max_entries}
+        return {
+            "transcriber": self.transcriber,
+            "max_entries": self.max_entries,
+            "path": self.path,
+        }
 
     def __setstate__(self, state):
-        self.__init__(state["transcriber"], state["max_entries"])
+        self.__init__(state["transcriber"], state["max_entries"], state.get("path"))
+
+    def _file_key(self, key: str) -> str:
+        return hashlib.blake2b((self._identity + key).encode(), digest_size=16).hexdigest()
+
+    def _read_file(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                    self._cache[entry["key"]] = str(entry["text"])
+                except (ValueError, KeyError, TypeError):
+                    # A line cut short by a crash: skip it, the audio is decoded again.
+                    logger.warning("%s:%d: unreadable transcript line skipped", self.path, number)
+
+    def _append(self, key: str, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"key": key, "text": text}, ensure_ascii=False) + "\n"
+        with open(self.path, "a+b") as fh:  # one short write per line
+            if fh.tell() > 0:
+                fh.seek(-1, 2)
+                if fh.read(1) != b"\n":  # the last line was cut short: start a new one
+                    line = "\n" + line
+            fh.write(line.encode("utf-8"))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.transcriber!r})"
@@ -203,6 +264,8 @@ class CachedTranscriber:
     def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
         """Transcript of ``waveform``, from the cache when this audio was seen before."""
         key = self.key(waveform, sample_rate)
+        if self.path is not None:
+            key = self._file_key(key)
         with self._lock:
             if key in self._cache:
                 self.hits += 1
@@ -212,6 +275,8 @@ class CachedTranscriber:
         with self._lock:
             self.misses += 1
             self._cache[key] = text
+            if self.path is not None:
+                self._append(key, text)
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
         return text

@@ -374,6 +374,12 @@ def _add_evaluate(sub) -> None:
     )
     p.add_argument("--no-asr", action="store_true", help="same as --asr none")
     p.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
+    p.add_argument(
+        "--transcript-cache",
+        metavar="FILE",
+        help="keep transcripts in this file (JSON lines) so that later runs decode only new "
+        "audio, e.g. the noisy and clean references are decoded once for all models",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_run_evaluate)
 
@@ -411,6 +417,7 @@ def _run_evaluate(args) -> int:
         sample_rate=rate,
         asr=asr,
         jobs=args.jobs,
+        transcript_cache=args.transcript_cache,
         progress=not args.no_progress,
     )
     summary = summarize(result)

@@ -210,6 +210,7 @@ def evaluate(
     asr: bool | str = True,
     jobs: int = 1,
     batch: int = 32,
+    transcript_cache: PathLike | None = None,
     progress: bool = False,
 ) -> Evaluation:
     """Enhance every noisy file and score input and output against the clean reference.
@@ -232,6 +233,9 @@ def evaluate(
         Worker processes for the metrics.
     batch : int
         Files enhanced per model call.
+    transcript_cache : path, optional
+        File of transcripts kept between runs and shared with the worker processes (see
+        :class:`skdenoise.asr.CachedTranscriber`).
     progress : bool
         Progress bars.
 
@@ -243,7 +247,7 @@ def evaluate(
 
     from .asr import CachedTranscriber, as_transcriber
 
-    transcriber = CachedTranscriber(as_transcriber(transcriber))
+    transcriber = CachedTranscriber(as_transcriber(transcriber), path=transcript_cache)
     rows: list[dict] = []
     timings: dict[str, tuple[float, float]] = {}
     enhance_seconds = 0.0
