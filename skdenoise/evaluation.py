@@ -130,7 +130,8 @@ def score_item(
     Returns
     -------
     row : dict
-        ``{metric}_input``, ``{metric}_output`` for the signal metrics; ``hyp_clean``,
+        ``{metric}_input``, ``{metric}_output`` for the signal metrics (NaN when a metric
+        cannot score the pair, with the reason in ``not_scored``); ``hyp_clean``,
         ``hyp_input``, ``hyp_output`` and ``reference`` texts when decoded.
     timings : dict
         Per metric, (seconds spent, seconds of audio processed).
@@ -148,6 +149,7 @@ def score_item(
         "noise_type": item["noise_type"],
         "duration_s": round(seconds, 3),
     }
+    reasons: dict[str, str] = {}
     for system, wave in (("input", noisy), ("output", output)):
         for metric in SIGNAL:
             fn = {
@@ -158,8 +160,10 @@ def score_item(
             try:
                 row[f"{metric}_{system}"] = _timed(timings, metric, seconds, fn, clean, wave)
             except ValueError as exc:
-                logger.warning("%s: %s not scored: %s", item["name"], metric, exc)
+                reasons.setdefault(metric, str(exc))
                 row[f"{metric}_{system}"] = math.nan
+    if reasons:
+        row["not_scored"] = "; ".join(f"{m}: {why}" for m, why in reasons.items())
     if asr == "transcribed" and not item["transcript"]:
         asr = False
     if asr:
@@ -283,8 +287,33 @@ def evaluate(
             bar.update(len(group))
     if bar is not None:
         bar.close()
+    _warn_not_scored(rows)
     seconds = sum(r["duration_s"] for r in rows)
     return Evaluation(rows, sample_rate, dict(timings), seconds, enhance_seconds)
+
+
+def _warn_not_scored(rows: list[dict]) -> None:
+    """One warning per metric that could not score some files (not one per file)."""
+    for metric in SIGNAL:
+        skipped = [r for r in rows if math.isnan(r.get(f"{metric}_input", 0.0))]
+        skipped += [
+            r
+            for r in rows
+            if not math.isnan(r.get(f"{metric}_input", 0.0))
+            and math.isnan(r.get(f"{metric}_output", 0.0))
+        ]
+        if skipped:
+            first = skipped[0]
+            reason = first["not_scored"].split(f"{metric}: ", 1)[-1].split("; ")[0]
+            logger.warning(
+                "%s not scored on %d of %d files, left out of its means (e.g. %s: %s); the "
+                "per-file CSV gives each reason in its not_scored column.",
+                metric,
+                len(skipped),
+                len(rows),
+                first["name"],
+                reason,
+            )
 
 
 # ----------------------------------------------------------------------------- summaries

@@ -100,3 +100,39 @@ def test_stoi_refuses_too_little_active_speech():
     x[3000:4200] = syllables("ba", rate=8000)[1600:2800]
     with pytest.raises(ValueError, match="active-speech"):
         metrics.stoi(x, x, 8000)
+
+
+def test_evaluation_warns_once_per_metric_and_records_why(caplog):
+    """Pairs a metric cannot score are NaN with the reason in the row, and the log gets one
+    line per metric, not one per file."""
+    import logging
+
+    from skdenoise.evaluation import evaluate
+
+    rate = 8000
+    rng = np.random.default_rng(0)
+    long_speech = syllables("ba di gu ke po ta ko mi", rate=rate)
+    short = np.zeros(rate, np.float32)
+    short[3000:3800] = 0.3 * np.sin(np.arange(800) * 0.3)  # 0.1 s: too little for STOI
+    items = []
+    for i, clean in enumerate([long_speech, short, short.copy()]):
+        noisy = clean + 0.01 * rng.standard_normal(len(clean)).astype(np.float32)
+        items.append(
+            {
+                "name": f"f{i}",
+                "clean": clean,
+                "noisy": noisy,
+                "snr_db": 10.0,
+                "noise_type": "white",
+                "transcript": "",
+            }
+        )
+    with caplog.at_level(logging.WARNING, logger="skdenoise.evaluation"):
+        result = evaluate(items, None, sample_rate=rate, asr=False)
+    rows = {r["name"]: r for r in result.rows}
+    assert not np.isnan(rows["f0"]["stoi_input"]) and "not_scored" not in rows["f0"]
+    for name in ("f1", "f2"):
+        assert np.isnan(rows[name]["stoi_input"]) and np.isnan(rows[name]["stoi_output"])
+        assert "stoi: STOI needs" in rows[name]["not_scored"]
+    stoi_lines = [r for r in caplog.records if r.getMessage().startswith("stoi not scored")]
+    assert len(stoi_lines) == 1 and "2 of 3 files" in stoi_lines[0].getMessage()
