@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -388,12 +389,31 @@ def open_writer(
     return fh
 
 
+def _read_umask() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()  # once, at import: reading it means setting it, not thread-safe
+
+
+def _permissions_for(path: Path) -> int:
+    """Mode of the existing ``path``, or the default mode of a new file under the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
 @contextlib.contextmanager
 def atomic_path(path: PathLike):
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     The temporary file keeps the extension so that format detection works. On any error it
-    is removed and ``path`` is left as it was.
+    is removed and ``path`` is left as it was. The result has the permissions of the file
+    it replaces, or those of a newly created file (``0o666`` less the umask), not the
+    private ``0o600`` of a temporary file.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
@@ -402,6 +422,7 @@ def atomic_path(path: PathLike):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _permissions_for(path))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

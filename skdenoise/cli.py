@@ -179,7 +179,7 @@ def _add_train(sub) -> None:
 
 
 def _run_train(args) -> int:
-    from .training import DEFAULT_EXCLUDED_LICENSES, train_model
+    from .training import DEFAULT_EXCLUDED_LICENSES, companion_paths, train_model
 
     report = train_model(
         args.speech,
@@ -212,8 +212,9 @@ def _run_train(args) -> int:
         command=" ".join(shlex.quote(a) for a in ["skdenoise", *sys.argv[1:]]),
     )
     print(
-        f"wrote {report['model']}: {report['epochs_run']} epochs (best {report['best_epoch']}),"
-        f" final loss {report['final_loss']:.4f}, validation {report['final_val_loss']}"
+        f"wrote {companion_paths(args.out)['model']}: {report['epochs_run']} epochs (best {report['best_epoch']}),"
+        f" final loss {report['final_loss']:.4f}, best validation loss "
+        f"{report['best_val_loss']:.4f}"
     )
     return EXIT_OK
 

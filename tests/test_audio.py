@@ -85,3 +85,19 @@ def test_write_wav_needs_an_extension(tmp_path):
 def test_flac_output_by_extension(tmp_path):
     path = write_wav(tmp_path / "x.flac", 0.1 * np.ones(100), 8000)
     assert sf.info(path).format == "FLAC"
+
+
+def test_written_files_get_ordinary_permissions_not_the_temporary_files(tmp_path):
+    """A new file gets 0o666 less the umask; a replaced file keeps its mode."""
+    import stat
+
+    from skdenoise.audio import _UMASK
+
+    wave = np.zeros(800, np.float32)
+    new = write_wav(tmp_path / "new.wav", wave, 8000)
+    assert stat.S_IMODE(os.stat(new).st_mode) == 0o666 & ~_UMASK
+    kept = tmp_path / "kept.wav"
+    write_wav(kept, wave, 8000)
+    os.chmod(kept, 0o640)
+    write_wav(kept, wave + 0.1, 8000)
+    assert stat.S_IMODE(os.stat(kept).st_mode) == 0o640
