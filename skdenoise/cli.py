@@ -212,7 +212,8 @@ def _run_train(args) -> int:
         command=" ".join(shlex.quote(a) for a in ["skdenoise", *sys.argv[1:]]),
     )
     print(
-        f"wrote {companion_paths(args.out)['model']}: {report['epochs_run']} epochs (best {report['best_epoch']}),"
+        f"wrote {companion_paths(args.out)['model']}: {report['epochs_run']} epochs "
+        f"(best {report['best_epoch']}),"
         f" final loss {report['final_loss']:.4f}, best validation loss "
         f"{report['best_val_loss']:.4f}"
     )
