@@ -322,10 +322,13 @@ def _warn_not_scored(rows: list[dict]) -> None:
 def _group_summary(rows: list[dict], asr: bool) -> dict:
     out: dict = {"files": len(rows)}
     for metric in SIGNAL:
-        for system in ("input", "output"):
-            values = [r[f"{metric}_{system}"] for r in rows]
-            values = [v for v in values if not math.isnan(v)]
-            out[f"{metric}_{system}"] = float(np.mean(values)) if values else math.nan
+        # Paired means: a file counts only where both input and output were scored, so an
+        # output that a metric refuses (e.g. silence for PESQ) cannot flatter the mean.
+        pairs = [(r[f"{metric}_input"], r[f"{metric}_output"]) for r in rows]
+        pairs = [p for p in pairs if not (math.isnan(p[0]) or math.isnan(p[1]))]
+        out[f"{metric}_files"] = len(pairs)
+        for k, system in enumerate(("input", "output")):
+            out[f"{metric}_{system}"] = float(np.mean([p[k] for p in pairs])) if pairs else math.nan
     decoded = [r for r in rows if "hyp_input" in r]
     if asr and decoded:
         out["files_asr"] = len(decoded)

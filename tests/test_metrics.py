@@ -136,3 +136,39 @@ def test_evaluation_warns_once_per_metric_and_records_why(caplog):
         assert "stoi: STOI needs" in rows[name]["not_scored"]
     stoi_lines = [r for r in caplog.records if r.getMessage().startswith("stoi not scored")]
     assert len(stoi_lines) == 1 and "2 of 3 files" in stoi_lines[0].getMessage()
+
+
+def test_summary_means_are_paired():
+    """A file whose output a metric cannot score leaves both means, input and output."""
+    from skdenoise.evaluation import Evaluation, summarize
+
+    rows = [
+        {
+            "name": "a",
+            "snr_db": 5.0,
+            "noise_type": "x",
+            "duration_s": 1.0,
+            "pesq_input": 2.0,
+            "pesq_output": 3.0,
+            "stoi_input": 0.5,
+            "stoi_output": 0.6,
+            "si_sdr_input": 1.0,
+            "si_sdr_output": 2.0,
+        },
+        {
+            "name": "b",
+            "snr_db": 5.0,
+            "noise_type": "x",
+            "duration_s": 1.0,
+            "pesq_input": 1.0,
+            "pesq_output": float("nan"),
+            "stoi_input": 0.7,
+            "stoi_output": 0.8,
+            "si_sdr_input": 3.0,
+            "si_sdr_output": 4.0,
+        },
+    ]
+    overall = summarize(Evaluation(rows, 8000))["overall"]
+    assert overall["pesq_input"] == 2.0 and overall["pesq_output"] == 3.0
+    assert overall["pesq_files"] == 1 and overall["stoi_files"] == 2
+    assert overall["stoi_input"] == pytest.approx(0.6)
