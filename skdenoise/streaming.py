@@ -112,13 +112,18 @@ def chunk_frames(samples: np.ndarray, plan: ChunkPlan, settings: SpectralSetting
     Returns
     -------
     frames : ndarray of shape (n_frames, n_freq, frame_columns), dB
-    phase : ndarray of shape (n_freq, c_hi - c_lo), radians
+    phase : ndarray of shape (n_freq, c_hi - c_lo), complex64
+        The phase as unit phasors ``spec / |spec|`` (1 where ``spec`` is 0): the same
+        phase as ``np.angle`` without the arctangent now and the cosine and sine later.
     """
     spec = spectral.stft(samples, settings, center=False)
-    db = spectral.magnitude_to_db(np.abs(spec), settings)
+    magnitude = np.abs(spec)
+    db = spectral.magnitude_to_db(magnitude, settings)
     width = settings.frame_columns
     frames = np.stack([db[:, s - plan.c_lo : s - plan.c_lo + width] for s in plan.frame_starts])
-    return frames, np.angle(spec).astype(np.float32)
+    phasors = np.ones_like(spec, dtype=np.complex64)
+    np.divide(spec, magnitude, out=phasors, where=magnitude > 0)
+    return frames, phasors
 
 
 def chunk_output(
@@ -129,12 +134,13 @@ def chunk_output(
     settings: SpectralSettings,
     dry: float,
 ) -> np.ndarray:
-    """The chunk's output samples ``[a, b)`` from its denoised frames and kept phase."""
+    """The chunk's output samples ``[a, b)`` from its denoised frames and kept phase
+    (unit phasors from :func:`chunk_frames`)."""
     n_cols = plan.cb - plan.ca
     db = spectral.blend_frames(denoised, plan.frame_starts, settings, plan.ca, n_cols)
     magnitude = spectral.db_to_magnitude(db)
     cols = slice(plan.ca - plan.c_lo, plan.cb - plan.c_lo)
-    spec = magnitude * np.exp(1j * phase[:, cols]).astype(np.complex64)
+    spec = magnitude * phase[:, cols]
     wave = spectral.istft(spec, settings, None, center=False)
     # Sample j of ``wave`` is global sample ca * hop - pad + j.
     origin = plan.ca * settings.hop_length - settings.n_fft // 2
