@@ -1,7 +1,7 @@
 """Quality benchmark: skdenoise against the noisy input and the peers, on the dev set.
 
     python benchmarks/quality.py --data ../shared/data            # builds the dev set
-    python benchmarks/quality.py --manifest runs/devset/manifest.csv --model my.npz
+    python benchmarks/quality.py --manifest runs/devset1/manifest.csv --model my.npz
 
 The dev set (unless ``--manifest`` is given) is built from ``--data`` exactly as
 ``benchmarks/make_splits.py`` and ``skdenoise mix`` do: speakers and noise files that the

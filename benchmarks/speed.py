@@ -1,6 +1,6 @@
 """Speed benchmark: seconds of audio denoised per second of wall time, and peak memory.
 
-    python benchmarks/speed.py --input-dir runs/devset/noisy      # any folder of audio
+    python benchmarks/speed.py --input-dir runs/devset1/noisy      # any folder of audio
 
 1. Model only: frames per second of the U-Net, for the shipped model and the reference
    architecture (random weights), at the engine's batch size.
@@ -105,7 +105,7 @@ def one_hour_file(files, path: Path, rate: int = 8000) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--input-dir", type=Path, default=Path("runs/devset/noisy"))
+    parser.add_argument("--input-dir", type=Path, default=Path("runs/devset1/noisy"))
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
     parser.add_argument(
