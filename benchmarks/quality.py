@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -138,6 +137,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    from machine import describe as describe_machine
     from peers import load_peers
 
     from skdenoise.pipeline import load_model, load_pretrained
@@ -183,8 +183,7 @@ def main() -> None:
         f"- skdenoise model: `{args.model or 'shipped default'}`, dry mix "
         f"{pipe.named_steps['rebuild'].dry:g}; scoring at {rate} Hz (PESQ narrowband)",
         f"- command: `python {' '.join(sys.argv)}`",
-        f"- machine: {platform.node()} ({platform.machine()}, {_cores()} cores), "
-        f"{time.strftime('%Y-%m-%d')}",
+        f"- machine: {describe_machine()}",
         f"- PESQ scored on {noisy_summary['overall']['pesq_files']} mixtures and STOI on "
         f"{noisy_summary['overall']['stoi_files']} (STOI needs 0.4 s of active speech; "
         "many FSDD digits are shorter); means are paired, over the files scored for both "
@@ -195,12 +194,6 @@ def main() -> None:
     text = "\n".join(header) + tables(summaries, noisy_summary)
     (args.out / "quality.md").write_text(text + "\n")
     print(text)
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -118,6 +116,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/speed"))
     args = parser.parse_args()
 
+    from machine import describe as describe_machine
     from peers import load_peers
 
     from skdenoise.pipeline import load_model, load_pretrained
@@ -131,9 +130,7 @@ def main() -> None:
         "",
         f"- files: `{args.input_dir}` ({len(files)} files, {seconds / 60:.1f} min of audio)",
         f"- command: `python {' '.join(sys.argv)}`",
-        f"- machine: {platform.node()}, {platform.processor() or platform.machine()}, "
-        f"{len(os.sched_getaffinity(0))} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}",
+        f"- machine: {describe_machine()}",
         "",
         "### Model only (frames of 1.008 s, batches of 64)",
         "",

@@ -166,6 +166,14 @@ def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarr
     return np.asarray(out, dtype=np.float32)
 
 
+def resample_stream(orig_rate: int, target_rate: int):
+    """A streaming resampler with the same quality as :func:`resample`, for audio read and
+    written block by block: ``stream.resample_chunk(block, last=...)`` on 1-D float32."""
+    import soxr
+
+    return soxr.ResampleStream(orig_rate, target_rate, 1, dtype="float32", quality="HQ")
+
+
 def to_mono(waveform: np.ndarray, *, name: str = "recording") -> np.ndarray:
     """Mix a 1-D or 2-D array down to one channel.
 

@@ -251,7 +251,8 @@ def evaluate(
 
     from .asr import CachedTranscriber, as_transcriber
 
-    transcriber = CachedTranscriber(as_transcriber(transcriber), path=transcript_cache)
+    if transcript_cache is not None or not isinstance(transcriber, CachedTranscriber):
+        transcriber = CachedTranscriber(as_transcriber(transcriber), path=transcript_cache)
     rows: list[dict] = []
     timings: dict[str, tuple[float, float]] = {}
     enhance_seconds = 0.0
@@ -295,12 +296,8 @@ def evaluate(
 def _warn_not_scored(rows: list[dict]) -> None:
     """One warning per metric that could not score some files (not one per file)."""
     for metric in SIGNAL:
-        skipped = [r for r in rows if math.isnan(r.get(f"{metric}_input", 0.0))]
-        skipped += [
-            r
-            for r in rows
-            if not math.isnan(r.get(f"{metric}_input", 0.0))
-            and math.isnan(r.get(f"{metric}_output", 0.0))
+        skipped = [
+            r for r in rows if math.isnan(r[f"{metric}_input"]) or math.isnan(r[f"{metric}_output"])
         ]
         if skipped:
             first = skipped[0]

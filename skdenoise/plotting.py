@@ -105,8 +105,7 @@ def plot_spectrograms(
     sample_rate: int,
     *,
     path: PathLike | None = None,
-    n_fft: int = 255,
-    hop_length: int = 63,
+    settings=None,
 ):
     """Log-magnitude spectrograms side by side (e.g. noisy, enhanced, clean).
 
@@ -116,12 +115,15 @@ def plot_spectrograms(
         Titles and signals.
     sample_rate : int
         Hz.
+    path : path, optional
+        Where to write the PNG.
+    settings : SpectralSettings, optional
+        STFT settings (default: the package's, ``SpectralSettings(sample_rate=...)``).
     """
     from .spectral import SpectralSettings, magnitude_to_db, stft
 
-    settings = SpectralSettings(
-        sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, frame_length=hop_length * 128
-    )
+    if settings is None:
+        settings = SpectralSettings(sample_rate=sample_rate)
     plt = _pyplot()
     fig, axes = plt.subplots(
         1, len(waveforms), figsize=(4 * len(waveforms), 3.2), sharey=True, squeeze=False

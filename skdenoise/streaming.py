@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from . import spectral
-from .audio import AudioError, PathLike, open_writer
+from .audio import AudioError, PathLike, open_writer, resample_stream
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -197,10 +197,8 @@ class _FileReader:
 
 def _resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
     """Mix ``src`` to mono and stream-resample it into a float WAV at ``rate``."""
-    import soxr
-
     with sf.SoundFile(src) as fin:
-        stream = soxr.ResampleStream(fin.samplerate, rate, 1, dtype="float32", quality="HQ")
+        stream = resample_stream(fin.samplerate, rate)
         with open_writer(dst, sample_rate=rate, subtype="FLOAT", fmt="WAV") as fout:
             done = 0
             while True:
@@ -225,11 +223,7 @@ class _Writer:
         self.written = 0
         self.stream = None
         if out_rate != model_rate:
-            import soxr
-
-            self.stream = soxr.ResampleStream(
-                model_rate, out_rate, 1, dtype="float32", quality="HQ"
-            )
+            self.stream = resample_stream(model_rate, out_rate)
         self.clipped = 0.0
 
     def write(self, samples: np.ndarray, last: bool) -> None:
