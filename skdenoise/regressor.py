@@ -187,18 +187,18 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}.")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
-        for name in ("epochs", "batch_size", "patience"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
-        if self.lr_reduce_patience is not None and (
-            not isinstance(self.lr_reduce_patience, (int, np.integer))
-            or self.lr_reduce_patience < 1
+        for name, optional in (
+            ("epochs", False),
+            ("batch_size", False),
+            ("patience", False),
+            ("lr_reduce_patience", True),
         ):
-            raise ValueError(
-                "lr_reduce_patience must be None or an integer >= 1, got "
-                f"{self.lr_reduce_patience!r}."
-            )
+            value = getattr(self, name)
+            if optional and value is None:
+                continue
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                allowed = "None or an integer >= 1" if optional else "an integer >= 1"
+                raise ValueError(f"{name} must be {allowed}, got {value!r}.")
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(
                 f"validation_fraction must be within [0, 1), got {self.validation_fraction!r}."
@@ -818,7 +818,6 @@ class _MonitorMixin:
             "best": float(self.best),
             "best_epoch": self.best_epoch,
             "wait": self.wait,
-            "stopped": self.stopped,
             "n_weights": len(weights),
             "n_optimizer": len(opt),
             "n_best": len(best),
