@@ -354,22 +354,46 @@ class Denoiser:
             task.job.finish()
 
     def run(self, jobs: Iterable[_Job], progress=None) -> None:
-        """Process jobs, gathering the frames of many chunks into each model call."""
-        pending: deque[_Task] = deque()
-        frames = 0
+        """Process jobs, gathering the frames of many chunks into each model call.
 
-        def flush():
-            nonlocal frames
-            if not pending:
+        Model calls take whole batches of the model's inference batch size: frames beyond
+        the last whole batch wait for the next call (a task may be split between two), so
+        that no call is padded except the very last.
+        """
+        from .regressor import INFERENCE_BATCH
+
+        pending: deque[_Task] = deque()  # tasks with frames not all denoised yet
+        queued = 0  # frames of ``pending`` not yet denoised
+        head_done = 0  # frames of ``pending[0]`` already denoised
+
+        def flush(final: bool) -> None:
+            nonlocal queued, head_done
+            n = queued if final else queued - queued % INFERENCE_BATCH
+            if n == 0:
                 return
-            stacked = np.concatenate([t.frames for t in pending])
-            denoised = self.regressor.denoise_frames(stacked)
+            parts, need = [], n
+            for k, task in enumerate(pending):
+                start = head_done if k == 0 else 0
+                take = min(len(task.frames) - start, need)
+                parts.append(task.frames[start : start + take])
+                need -= take
+                if need == 0:
+                    break
+            denoised = self.regressor.denoise_frames(np.concatenate(parts))
+            queued -= n
             offset = 0
-            while pending:
-                task = pending.popleft()
-                n = len(task.frames)
-                task.denoised = denoised[offset : offset + n]
-                offset += n
+            while offset < n:
+                task = pending[0]
+                if task.denoised is None:
+                    task.denoised = np.empty_like(task.frames)
+                take = min(len(task.frames) - head_done, n - offset)
+                task.denoised[head_done : head_done + take] = denoised[offset : offset + take]
+                offset += take
+                head_done += take
+                if head_done < len(task.frames):
+                    break
+                pending.popleft()
+                head_done = 0
                 if not task.job.failed:
                     try:
                         self._finish(task)
@@ -378,19 +402,18 @@ class Denoiser:
                         task.job.fail(str(exc))
                 if progress is not None:
                     progress(task)
-            frames = 0
 
         for job in jobs:
             try:
                 for task in self._tasks(job):
                     pending.append(task)
-                    frames += len(task.frames)
-                    if frames >= self.batch_frames:
-                        flush()
+                    queued += len(task.frames)
+                    if queued >= self.batch_frames:
+                        flush(final=False)
             except Exception as exc:  # one bad file must not stop the others
                 job.failed = True
                 job.fail(str(exc))
-        flush()
+        flush(final=True)
 
     # ---- public entry points
 

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from skdenoise.spectral import SpectralSettings
-from skdenoise.streaming import Denoiser, denoise_file, plan_chunks
+from skdenoise.streaming import Denoiser, _ArrayReader, _Job, denoise_file, plan_chunks
 from tests.conftest import noisy_pairs
 
 
@@ -102,3 +102,42 @@ def test_inference_graph_is_traced_once_for_any_file_lengths(fitted_tiny, tmp_pa
     Denoiser(pipe, chunk_seconds=2.0, batch_frames=3).denoise_files(pairs)
     pipe.predict(noisy)
     assert pipe.named_steps["unet"]._inference_fn().experimental_get_tracing_count() == 1
+
+
+def test_model_calls_take_whole_batches_and_files_share_them(fitted_tiny, monkeypatch):
+    from skdenoise.regressor import INFERENCE_BATCH
+
+    pipe = fitted_tiny
+    lengths = (300, 9000, 20_000, 65_000, 8064, 17_000, 40_000, 12_345) * 2
+    noisy, _ = noisy_pairs(seed=12, lengths=lengths)
+    alone = [Denoiser(pipe, chunk_seconds=2.0).denoise_array(x) for x in noisy]
+
+    unet = pipe.named_steps["unet"]
+    sizes: list[int] = []
+    real = type(unet).denoise_frames
+
+    def spy(self, frames):
+        sizes.append(len(frames))
+        return real(self, frames)
+
+    monkeypatch.setattr(type(unet), "denoise_frames", spy)
+    denoiser = Denoiser(pipe, chunk_seconds=2.0, batch_frames=5)
+    got = [[] for _ in noisy]
+    jobs = [
+        _Job(
+            f"x{i}",
+            _ArrayReader(x),
+            len(x),
+            lambda out, last, p=p: p.append(out),
+            finish=lambda: None,
+            fail=pytest.fail,
+        )
+        for i, (x, p) in enumerate(zip(noisy, got))
+    ]
+    denoiser.run(jobs)
+    settings = unet.settings_
+    total = sum(settings.n_frames(settings.n_columns(n)) for n in lengths)
+    assert sum(sizes) >= total  # chunks may share a frame at their border
+    assert len(sizes) >= 3 and all(s % INFERENCE_BATCH == 0 for s in sizes[:-1])
+    for parts, x in zip(got, alone):  # tasks split between calls are put back together
+        np.testing.assert_allclose(np.concatenate(parts), x, atol=1e-5)
