@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--manifest", type=Path, help="an existing dev-set manifest")
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("--dry", type=float, default=None, help="dry mix override")
+    parser.add_argument("--bypass-snr", type=float, default=None, help="SNR bypass override (dB)")
     parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
     parser.add_argument("--asr", choices=("transcribed", "all", "none"), default="transcribed")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
@@ -148,6 +149,8 @@ def main() -> None:
     pipe = load_model(args.model) if args.model else load_pretrained()
     if args.dry is not None:
         pipe.set_params(rebuild__dry=args.dry)
+    if args.bypass_snr is not None:
+        pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
     rate = int(pipe.named_steps["load"].sample_rate)
     asr = {"transcribed": "transcribed", "all": True, "none": False}[args.asr]
     # Shared by all systems, and kept on disk: the clean and noisy audio are decoded once.
@@ -181,7 +184,8 @@ def main() -> None:
         f"{', '.join(f'{s:g}' for s in noisy_summary['by_snr'])} dB); WER/MER/WIL on the "
         f"{n_asr} mixtures with a reference transcript, PocketSphinx (bundled en-us model)",
         f"- skdenoise model: `{args.model or 'shipped default'}`, dry mix "
-        f"{pipe.named_steps['rebuild'].dry:g}; scoring at {rate} Hz (PESQ narrowband)",
+        f"{pipe.named_steps['rebuild'].dry:g}, SNR bypass "
+        f"{pipe.named_steps['rebuild'].bypass_snr_db}; scoring at {rate} Hz (PESQ narrowband)",
         f"- command: `python {' '.join(sys.argv)}`",
         f"- machine: {describe_machine()}",
         f"- PESQ scored on {noisy_summary['overall']['pesq_files']} mixtures and STOI on "

@@ -251,6 +251,15 @@ def _add_denoise(sub) -> None:
         help="share of the input mixed into the output, 0-1 (default: the model's)",
     )
     p.add_argument(
+        "--bypass-snr",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="recordings whose estimated SNR (dB) is at or above this pass through "
+        "unprocessed, faded in over the 5 dB below it; for speech recognisers (default: the "
+        "model's, off)",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace existing outputs, inputs included (atomically)",
@@ -294,10 +303,12 @@ def _load_model(path: str | None, sample_rate: int = 8000):
     return load_model(path) if path else load_pretrained(sample_rate)
 
 
-def _denoise_shard(model: str | None, pairs, dry, overwrite, chunk_seconds, progress):
+def _denoise_shard(model: str | None, pairs, dry, bypass_snr, overwrite, chunk_seconds, progress):
     from .streaming import Denoiser
 
-    denoiser = Denoiser(_load_model(model), dry=dry, chunk_seconds=chunk_seconds)
+    denoiser = Denoiser(
+        _load_model(model), dry=dry, bypass_snr_db=bypass_snr, chunk_seconds=chunk_seconds
+    )
     return denoiser.denoise_files(pairs, overwrite=overwrite, progress=progress)
 
 
@@ -308,7 +319,13 @@ def _run_denoise(args) -> int:
     progress = not args.no_progress
     if args.jobs == 1 or len(pairs) < 2:
         results = _denoise_shard(
-            args.model, pairs, args.dry, args.overwrite, args.chunk_seconds, progress
+            args.model,
+            pairs,
+            args.dry,
+            args.bypass_snr,
+            args.overwrite,
+            args.chunk_seconds,
+            progress,
         )
     else:
         from joblib import Parallel, delayed
@@ -316,7 +333,13 @@ def _run_denoise(args) -> int:
         shards = [pairs[i :: args.jobs] for i in range(args.jobs)]
         parts = Parallel(n_jobs=args.jobs)(
             delayed(_denoise_shard)(
-                args.model, shard, args.dry, args.overwrite, args.chunk_seconds, False
+                args.model,
+                shard,
+                args.dry,
+                args.bypass_snr,
+                args.overwrite,
+                args.chunk_seconds,
+                False,
             )
             for shard in shards
             if shard
@@ -362,6 +385,13 @@ def _add_evaluate(sub) -> None:
     )
     p.add_argument("--dry", type=float, default=None, help="dry mix override, 0-1")
     p.add_argument(
+        "--bypass-snr",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="SNR bypass override (see skdenoise denoise --help)",
+    )
+    p.add_argument(
         "--sample-rate",
         type=int,
         default=None,
@@ -406,6 +436,8 @@ def _run_evaluate(args) -> int:
         pipe = _load_model(args.model, args.sample_rate or 8000)
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)
+        if args.bypass_snr is not None:
+            pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
         rate = int(pipe.named_steps["load"].sample_rate)
         if args.sample_rate and args.sample_rate != rate:
             raise ValueError(f"the model works at {rate} Hz, not {args.sample_rate} Hz.")

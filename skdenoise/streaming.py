@@ -133,9 +133,10 @@ def chunk_output(
     plan: ChunkPlan,
     settings: SpectralSettings,
     dry: float,
+    bypass_snr_db: float | None = None,
 ) -> np.ndarray:
     """The chunk's output samples ``[a, b)`` from its denoised frames and kept phase
-    (unit phasors from :func:`chunk_frames`)."""
+    (unit phasors from :func:`chunk_frames`); the SNR bypass, if any, is decided per chunk."""
     n_cols = plan.cb - plan.ca
     db = spectral.blend_frames(denoised, plan.frame_starts, settings, plan.ca, n_cols)
     magnitude = spectral.db_to_magnitude(db)
@@ -148,7 +149,7 @@ def chunk_output(
     if len(out) < plan.b - plan.a:  # the very end of the recording, past the last window
         out = np.pad(out, (0, plan.b - plan.a - len(out)))
     dry_input = samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
-    return spectral.mix_dry(out, dry_input, dry)
+    return spectral.mix_output(out, dry_input, dry, bypass_snr_db)
 
 
 # ----------------------------------------------------------------------------- sample sources
@@ -290,6 +291,11 @@ class Denoiser:
         :func:`skdenoise.load_pretrained`).
     dry : float, optional
         Dry mix; default: the pipeline's ``rebuild__dry``.
+    bypass_snr_db : float, optional
+        SNR bypass (see :class:`skdenoise.transformers.WaveformRebuilder`); default: the
+        pipeline's ``rebuild__bypass_snr_db``. It is decided per chunk: for recordings no
+        longer than ``chunk_seconds`` the output equals the pipeline's, for longer ones each
+        chunk is judged by its own estimated SNR.
     chunk_seconds : float
         Output seconds per chunk (memory grows with it, not with the file's length).
     batch_frames : int
@@ -310,6 +316,7 @@ class Denoiser:
         pipeline,
         *,
         dry: float | None = None,
+        bypass_snr_db: float | None = None,
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
     ):
@@ -320,6 +327,9 @@ class Denoiser:
         self.settings = steps["spec"].settings(self.sample_rate)
         self.dry = float(steps["rebuild"].dry if dry is None else dry)
         spectral.mix_dry(np.zeros(1, np.float32), np.zeros(1, np.float32), self.dry)
+        self.bypass_snr_db = spectral.check_bypass_snr_db(
+            steps["rebuild"].bypass_snr_db if bypass_snr_db is None else bypass_snr_db
+        )
         self.chunk_samples = max(int(chunk_seconds * self.sample_rate), self.settings.frame_length)
         self.batch_frames = int(batch_frames)
 
@@ -340,14 +350,21 @@ class Denoiser:
 
     def _finish(self, task: _Task) -> None:
         if task.plan is None:
-            out = spectral.mix_dry(
+            out = spectral.mix_output(
                 spectral.synthesise(task.denoised, task.phase, self.settings, task.job.n),
                 task.samples,
                 self.dry,
+                self.bypass_snr_db,
             )
         else:
             out = chunk_output(
-                task.denoised, task.phase, task.samples, task.plan, self.settings, self.dry
+                task.denoised,
+                task.phase,
+                task.samples,
+                task.plan,
+                self.settings,
+                self.dry,
+                self.bypass_snr_db,
             )
         task.job.emit(out, task.last)
         if task.last:

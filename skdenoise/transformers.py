@@ -289,7 +289,9 @@ class LogSpectrogram(_Stateless):
         return WaveformBatch(waveforms, batch.sample_rate, batch.names)
 
 
-def rebuild_waveforms(batch: SpectrogramBatch, dry: float = 0.0) -> list[np.ndarray]:
+def rebuild_waveforms(
+    batch: SpectrogramBatch, dry: float = 0.0, bypass_snr_db: float | None = None
+) -> list[np.ndarray]:
     """Log-magnitude frames + kept phase -> waveforms of the inputs' exact lengths.
 
     Parameters
@@ -298,6 +300,8 @@ def rebuild_waveforms(batch: SpectrogramBatch, dry: float = 0.0) -> list[np.ndar
         With phases.
     dry : float
         Share of the input mixed into the output, in [0, 1].
+    bypass_snr_db : float or None
+        SNR bypass per recording (see :func:`skdenoise.spectral.mix_output`).
 
     Returns
     -------
@@ -311,7 +315,7 @@ def rebuild_waveforms(batch: SpectrogramBatch, dry: float = 0.0) -> list[np.ndar
     out = []
     for frames, phase, waveform in zip(batch.frames, batch.phases, batch.waveforms):
         enhanced = spectral.synthesise(frames, phase, batch.settings, len(waveform))
-        out.append(spectral.mix_dry(enhanced, waveform, dry))
+        out.append(spectral.mix_output(enhanced, waveform, dry, bypass_snr_db))
     return out
 
 
@@ -325,6 +329,11 @@ class WaveformRebuilder(_Stateless):
     dry : float, default=0.0
         Share of the unprocessed input mixed into the output: 0 is fully enhanced, 1 is the
         input. A little input often helps speech recognisers.
+    bypass_snr_db : float or None, default=None
+        SNR bypass for speech recognisers: a recording whose estimated SNR (the energy of
+        the output over the energy removed, in dB) is at or above this value is passed
+        through unprocessed; 5 dB below it the dry mix is ``dry``, linear in between.
+        ``None``: off. See :func:`skdenoise.spectral.mix_output`.
 
     Notes
     -----
@@ -332,12 +341,14 @@ class WaveformRebuilder(_Stateless):
     output against the clean references, the default score of a denoising pipeline.
     """
 
-    def __init__(self, dry: float = 0.0):
+    def __init__(self, dry: float = 0.0, bypass_snr_db: float | None = None):
         self.dry = dry
+        self.bypass_snr_db = bypass_snr_db
 
     def _check_params(self) -> None:
         if not 0.0 <= float(self.dry) <= 1.0:
             raise ValueError(f"dry must be within [0, 1], got {self.dry!r}.")
+        spectral.check_bypass_snr_db(self.bypass_snr_db)
 
     def transform(self, X) -> WaveformList:
         """Rebuild the waveforms.
@@ -353,7 +364,8 @@ class WaveformRebuilder(_Stateless):
         """
         self._check_params()
         batch = _expect(X, SpectrogramBatch, "WaveformRebuilder", "LogSpectrogram")
-        return WaveformList(rebuild_waveforms(batch, float(self.dry)), batch.sample_rate)
+        bypass = spectral.check_bypass_snr_db(self.bypass_snr_db)
+        return WaveformList(rebuild_waveforms(batch, float(self.dry), bypass), batch.sample_rate)
 
     def predict(self, X) -> WaveformList:
         """Same as :meth:`transform`."""

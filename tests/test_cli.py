@@ -269,3 +269,15 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch,
 
     pipe = load_model(tmp_path / "m.npz")
     assert pipe.predict([harmonic(9000, rng)])[0].shape == (9000,)
+
+
+def test_denoise_bypass_snr_passes_a_clean_file_through(model_file, tmp_path):
+    x = noisy_pairs(seed=0, lengths=(12000,))[0][0]
+    src = write(tmp_path / "in.wav", x, subtype="FLOAT")
+    args = ["denoise", str(src), "--model", model_file, "--no-progress", "-o"]
+    assert main([*args, str(tmp_path / "plain.wav")]) == 0
+    assert main([*args, str(tmp_path / "bypass.wav"), "--bypass-snr", "-200"]) == 0
+    plain, _ = sf.read(tmp_path / "plain.wav", dtype="float32")
+    bypass, _ = sf.read(tmp_path / "bypass.wav", dtype="float32")
+    np.testing.assert_allclose(bypass, x, atol=1e-6)
+    assert np.max(np.abs(plain - x)) > 1e-2

@@ -269,3 +269,29 @@ def test_learning_rate_halves_after_epochs_without_improvement(tiny_params):
         expected.append(rate)
     np.testing.assert_allclose(history["learning_rate"], expected, rtol=1e-6)
     assert min(expected) < 0.5  # the stalled run did trigger a reduction
+
+
+def test_snr_bypass_passes_clean_input_and_denoises_noisy_input(fitted_tiny):
+    from skdenoise.spectral import estimated_snr_db
+
+    (x,), _ = noisy_pairs(seed=21, lengths=(16000,))
+    plain = fitted_tiny.predict([x])[0]
+    snr = estimated_snr_db(plain, x)
+    pipe = pickle.loads(pickle.dumps(fitted_tiny))  # a fitted copy to set parameters on
+    outputs = {}
+    for bypass in (snr - 1.0, snr + 2.5, snr + 10.0, None):
+        pipe.set_params(rebuild__bypass_snr_db=bypass)
+        outputs[bypass] = pipe.predict([x])[0]
+    np.testing.assert_allclose(outputs[snr - 1.0], x, atol=1e-6)  # judged clean: untouched
+    np.testing.assert_allclose(outputs[snr + 2.5], 0.5 * (x + plain), atol=1e-5)  # halfway
+    np.testing.assert_array_equal(outputs[snr + 10.0], plain)  # judged noisy: denoised
+    np.testing.assert_array_equal(outputs[None], plain)
+    assert np.max(np.abs(plain - x)) > 1e-2  # the denoiser does change this input
+
+
+def test_model_file_keeps_the_snr_bypass(fitted_tiny, tmp_path):
+    from skdenoise import load_model, save_model
+
+    pipe = pickle.loads(pickle.dumps(fitted_tiny)).set_params(rebuild__bypass_snr_db=12.5)
+    loaded = load_model(save_model(pipe, tmp_path / "m.npz"))
+    assert loaded.named_steps["rebuild"].bypass_snr_db == 12.5

@@ -122,3 +122,33 @@ def test_inverse_transform_round_trip():
     spec = LogSpectrogram()
     back = spec.inverse_transform(spec.transform(batch))
     assert np.max(np.abs(back.waveforms[0] - x)) < 1e-4
+
+
+def test_estimated_snr_is_output_energy_over_removed_energy():
+    from skdenoise.spectral import estimated_snr_db
+
+    rng = np.random.default_rng(3)
+    speech = rng.standard_normal(8000)
+    noise = rng.standard_normal(8000)
+    noise *= 0.1 * np.linalg.norm(speech) / np.linalg.norm(noise)  # 20 dB below the speech
+    assert estimated_snr_db(speech, speech + noise) == pytest.approx(20.0, abs=1e-6)
+    assert estimated_snr_db(np.zeros(100), np.zeros(100)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("snr", "dry", "expected"),
+    [(-30.0, 0.0, 0.0), (4.9, 0.2, 0.2), (7.5, 0.0, 0.5), (7.5, 0.2, 0.6), (10.0, 0.0, 1.0)],
+)
+def test_bypass_fades_the_input_in_over_five_db(snr, dry, expected):
+    from skdenoise.spectral import bypass_dry
+
+    assert bypass_dry(snr, dry, 10.0) == pytest.approx(expected)
+    assert bypass_dry(snr, dry, None) == dry
+
+
+@pytest.mark.parametrize("bad", ["loud", float("nan"), float("inf")])
+def test_bad_bypass_is_rejected_with_a_reason(bad):
+    x = np.ones(9000, np.float32)
+    pipe = identity_pipeline().set_params(rebuild__bypass_snr_db=bad)
+    with pytest.raises(ValueError, match=r"bypass_snr_db must be None or a finite number"):
+        pipe.fit([x]).predict([x])

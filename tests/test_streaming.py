@@ -141,3 +141,17 @@ def test_model_calls_take_whole_batches_and_files_share_them(fitted_tiny, monkey
     assert len(sizes) >= 3 and all(s % INFERENCE_BATCH == 0 for s in sizes[:-1])
     for parts, x in zip(got, alone):  # tasks split between calls are put back together
         np.testing.assert_allclose(np.concatenate(parts), x, atol=1e-5)
+
+
+def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
+    import pickle
+
+    from skdenoise.spectral import estimated_snr_db
+
+    noisy, _ = noisy_pairs(seed=13, lengths=(5000, 20_000))
+    pipe = pickle.loads(pickle.dumps(fitted_tiny))
+    for x in noisy:  # a threshold halfway up the ramp for this recording
+        bypass = estimated_snr_db(pipe.predict([x])[0], x) + 2.5
+        pipe.set_params(rebuild__bypass_snr_db=bypass)
+        np.testing.assert_allclose(Denoiser(pipe).denoise_array(x), pipe.predict([x])[0], atol=1e-5)
+        assert Denoiser(pipe, bypass_snr_db=-200.0).denoise_array(x) == pytest.approx(x)
