@@ -7,7 +7,8 @@
 2. ``skdenoise denoise`` on the folder, files read and written (I/O included): the same
    ``Denoiser.denoise_files`` the command runs, timed in this process after the model is
    loaded (its load and graph compilation are reported apart, as a one-off), and the whole
-   command in a subprocess, start-up included.
+   command in a subprocess, start-up included, on the folder and on ``--copies`` copies of
+   it (the fixed start-up spread over more audio).
 3. Each peer on the same files, read and written the same way.
 4. Peak resident memory of ``skdenoise denoise`` on a one-hour 8 kHz file (built by tiling
    the folder's files), in a fresh process.
@@ -85,6 +86,16 @@ def peer_files(peer):
     return run
 
 
+def whole_command(input_dir: Path, out_dir: Path, model: str | None) -> float:
+    """Wall time of ``skdenoise denoise --input-dir`` in a fresh process (start-up included)."""
+    exe = shutil.which("skdenoise") or "skdenoise"
+    cmd = [exe, "denoise", "--input-dir", str(input_dir), "--output-dir", str(out_dir)]
+    cmd += ["--overwrite", "--no-progress"] + (["--model", model] if model else [])
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def one_hour_file(files, path: Path, rate: int = 8000) -> None:
     from skdenoise import read_audio
 
@@ -113,6 +124,13 @@ def main() -> None:
         help="files given to each peer (the slow ones take long)",
     )
     parser.add_argument("--skip-hour", action="store_true")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=4,
+        help="also time the whole command on this many copies of the folder (start-up "
+        "spread over more audio); 1: skip",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/speed"))
     args = parser.parse_args()
 
@@ -162,26 +180,25 @@ def main() -> None:
         f"| skdenoise (`Denoiser.denoise_files`, model loaded) | {len(files)} | "
         f"{seconds:.0f} | {wall:.1f} | {seconds / wall:.0f}x |"
     )
-    exe = shutil.which("skdenoise") or "skdenoise"
-    cmd = [
-        exe,
-        "denoise",
-        "--input-dir",
-        str(args.input_dir),
-        "--output-dir",
-        str(args.out / "cli"),
-        "--overwrite",
-        "--no-progress",
-    ]
-    if args.model:
-        cmd += ["--model", args.model]
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True)
-    wall_cli = time.perf_counter() - start
+    wall_cli = whole_command(args.input_dir, args.out / "cli", args.model)
     lines.append(
         f"| `skdenoise denoise --input-dir` (whole command, start-up included) | "
         f"{len(files)} | {seconds:.0f} | {wall_cli:.1f} | {seconds / wall_cli:.0f}x |"
     )
+    if args.copies > 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            big = Path(tmp) / "in"
+            for k in range(args.copies):
+                for f in files:
+                    dst = big / f"copy{k}" / f.relative_to(args.input_dir)
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(f, dst)
+            wall_big = whole_command(big, Path(tmp) / "out", args.model)
+        n_big, s_big = args.copies * len(files), args.copies * seconds
+        lines.append(
+            f"| the same, on {args.copies} copies of the folder | {n_big} | {s_big:.0f} | "
+            f"{wall_big:.1f} | {s_big / wall_big:.0f}x |"
+        )
     lines.append(f"| (one-off: model load and graph compilation) | | | {load_seconds:.1f} | |")
     subset = files[: args.peer_files]
     sub_seconds = audio_seconds(subset)
