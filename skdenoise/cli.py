@@ -174,12 +174,21 @@ def _add_train(sub) -> None:
         help="sigmoid: bounded gain-mask parameterisation (needs a bound)",
     )
     p.add_argument("--dry", type=float, default=0.0)
+    p.add_argument(
+        "--init",
+        metavar="MODEL",
+        help="start from this model's weights instead of random ones (same architecture); "
+        "'pretrained' is the shipped 8 kHz model, e.g. to fine-tune it on your data",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_train)
 
 
 def _run_train(args) -> int:
+    from .pipeline import pretrained_path
     from .training import DEFAULT_EXCLUDED_LICENSES, companion_paths, train_model
+
+    init = pretrained_path(8000) if args.init == "pretrained" else args.init
 
     report = train_model(
         args.speech,
@@ -207,6 +216,7 @@ def _run_train(args) -> int:
         loss=args.loss,
         output_activation=args.output_activation,
         dry=args.dry,
+        init_model=init,
         random_state=args.seed,
         verbose=1,
         command=" ".join(shlex.quote(a) for a in ["skdenoise", *sys.argv[1:]]),
@@ -395,7 +405,8 @@ def _add_evaluate(sub) -> None:
         "--sample-rate",
         type=int,
         default=None,
-        help="scoring rate in Hz (default: the model's, or 8000)",
+        help="scoring rate in Hz (default: the model's, or 8000); with a model at another "
+        "rate, the input is resampled for it and its output back",
     )
     p.add_argument("--out", default="evaluation", help="output folder (default: evaluation)")
     p.add_argument(
@@ -418,6 +429,7 @@ def _add_evaluate(sub) -> None:
 
 def _run_evaluate(args) -> int:
     from .evaluation import (
+        enhance_at_rate,
         evaluate,
         format_summary,
         format_timings,
@@ -438,10 +450,11 @@ def _run_evaluate(args) -> int:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:
             pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
-        rate = int(pipe.named_steps["load"].sample_rate)
-        if args.sample_rate and args.sample_rate != rate:
-            raise ValueError(f"the model works at {rate} Hz, not {args.sample_rate} Hz.")
-        enhance, name = pipe.predict, "skdenoise"
+        model_rate = int(pipe.named_steps["load"].sample_rate)
+        rate = args.sample_rate or model_rate
+        # At another scoring rate, the input is resampled for the model and the output
+        # back, as `skdenoise denoise` does with files.
+        enhance, name = enhance_at_rate(pipe.predict, model_rate, rate), "skdenoise"
     asr = {"all": True, "transcribed": "transcribed", "none": False}[
         "none" if args.no_asr else args.asr
     ]

@@ -205,6 +205,31 @@ class Evaluation:
         return out
 
 
+def enhance_at_rate(
+    enhance: Callable[[list[np.ndarray]], list[np.ndarray]], model_rate: int, rate: int
+) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """Wrap ``enhance`` (waveforms at ``model_rate`` in and out) for waveforms at ``rate``.
+
+    Inputs are resampled to the model's rate and outputs back to ``rate``, trimmed or padded
+    to the input's length: what ``skdenoise denoise`` does to a file at another rate, so that,
+    e.g., an 8 kHz model can be scored on 16 kHz audio as a user would run it.
+    """
+    from .audio import resample
+
+    if model_rate == rate:
+        return enhance
+
+    def wrapped(waveforms: list[np.ndarray]) -> list[np.ndarray]:
+        outputs = enhance([resample(x, rate, model_rate) for x in waveforms])
+        back = []
+        for x, y in zip(waveforms, outputs):
+            y = resample(y, model_rate, rate)[: len(x)]
+            back.append(np.pad(y, (0, len(x) - len(y))))
+        return back
+
+    return wrapped
+
+
 def evaluate(
     items: Sequence[dict],
     enhance: Callable[[list[np.ndarray]], list[np.ndarray]] | None,

@@ -113,6 +113,7 @@ def save_model(pipe: Pipeline, path: PathLike, *, dtype: str = "float32") -> Pat
     fitted, weights = regressor._fitted_state()
     params = {name: _json_params(step) for name, step in pipe.steps}
     params["unet"]["checkpoint_path"] = None
+    params["unet"]["init_model"] = None  # a path on the training machine
     meta = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,

@@ -109,6 +109,13 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         File (``.npz``) written atomically after every epoch with the weights, the optimiser
         state and the history. If it exists when ``fit`` starts and was made with the same
         parameters, training resumes after its last epoch.
+    init_model : str, optional
+        Warm start: a model file (from :func:`skdenoise.save_model` or ``skdenoise train``;
+        :func:`skdenoise.pipeline.pretrained_path` gives the shipped one) whose network
+        weights and input/output scales start the training instead of random weights, e.g.
+        to fine-tune the shipped model on your own data or at another sample rate. Its
+        network must have the same architecture (filters, depth, kernel, patch size,
+        output activation, bound, frame shape).
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, dropout, the validation split and the shuffling.
     verbose : int, default=0
@@ -158,6 +165,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         max_attenuation_db: float | None = None,
         output_activation: str | None = None,
         checkpoint_path: str | None = None,
+        init_model: str | None = None,
         random_state=None,
         verbose: int = 0,
     ):
@@ -177,6 +185,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.max_attenuation_db = max_attenuation_db
         self.output_activation = output_activation
         self.checkpoint_path = checkpoint_path
+        self.init_model = init_model
         self.random_state = random_state
         self.verbose = verbose
 
@@ -367,6 +376,37 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self._train(arch, settings, train_src, val_src, rng, seed=seed)
         return self
 
+    def _warm_start(self, arch: dict) -> list[np.ndarray] | None:
+        """Weights of ``init_model`` (checked against ``arch``), after taking its scales."""
+        if self.init_model is None:
+            return None
+        from .pipeline import read_model_meta
+
+        path = Path(self.init_model)
+        meta = read_model_meta(path)
+        fitted = meta["fitted"]
+        # The weights must fit, and mean the same: dropout may differ, the bound may not.
+        theirs = {k: v for k, v in fitted["architecture_"].items() if k != "dropout"}
+        theirs["max_attenuation_db"] = meta["params"]["unet"].get("max_attenuation_db")
+        mine = {k: v for k, v in json.loads(json.dumps(arch)).items() if k != "dropout"}
+        mine["max_attenuation_db"] = self.max_attenuation_db
+        if theirs != mine:
+            diff = {k: (theirs.get(k), mine.get(k)) for k in mine if theirs.get(k) != mine.get(k)}
+            raise ValueError(
+                f"{path}: cannot start from this model: its network differs from the one to "
+                f"train (theirs, this one): {diff}."
+            )
+        for name in ("input_mean_", "input_scale_", "target_scale_"):
+            setattr(self, name, fitted[name])
+        with np.load(path, allow_pickle=False) as data:
+            weights = [data[f"w{i}"].astype(np.float32) for i in range(meta["n_weights"])]
+        logger.info(
+            "starting from the weights of %s (trained at %s Hz)",
+            path,
+            fitted["settings_"]["sample_rate"],
+        )
+        return weights
+
     def _scaled_frames(self, source, epoch: int):
         """Scaled (input, target) frames of one pass over a frame source."""
         for noisy, clean in source.frame_pairs(epoch=epoch):
@@ -379,9 +419,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             seed = rng.randint(0, 2**31 - 1)
         self.settings_ = settings
         self.architecture_ = arch
+        init_weights = self._warm_start(arch)  # takes the scales of the initial model
         monitor = _TrainingMonitor(self, has_validation=val is not None)
         monitor.restore_scales()  # before the loss captures them
         model = build_unet(**arch, seed=seed)
+        if init_weights is not None:
+            model.set_weights(init_weights)
         if self.loss == "magnitude":
             loss = magnitude_loss(
                 self.target_scale_,

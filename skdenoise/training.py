@@ -62,6 +62,7 @@ def train_model(
     loss: str = "huber",
     output_activation: str | None = None,
     dry: float = 0.0,
+    init_model: PathLike | None = None,
     random_state: int = 0,
     verbose: int = 1,
     command: str | None = None,
@@ -100,6 +101,9 @@ def train_model(
         Last layer; ``"sigmoid"`` is the bounded gain-mask parameterisation.
     dry : float
         Dry mix stored in the model's rebuild step.
+    init_model : path, optional
+        Warm start from this model file's weights (same architecture), e.g. the shipped
+        model (:func:`skdenoise.pipeline.pretrained_path`) to fine-tune it.
     random_state : int
         Seed.
     verbose : int
@@ -149,6 +153,7 @@ def train_model(
         unet__lr_reduce_patience=lr_reduce_patience,
         unet__random_state=random_state,
         unet__checkpoint_path=str(paths["checkpoint"]),
+        unet__init_model=None if init_model is None else str(init_model),
         unet__verbose=verbose,
         rebuild__dry=dry,
     )
@@ -165,6 +170,7 @@ def train_model(
         "command": command,
         "model": paths["model"].name,
         "sample_rate": sample_rate,
+        "init_model": None if init_model is None else str(init_model),
         "wall_time_s_this_run": round(seconds, 1),
         "epochs_run": regressor.n_epochs_,
         "best_epoch": regressor.best_epoch_,

@@ -295,3 +295,44 @@ def test_model_file_keeps_the_snr_bypass(fitted_tiny, tmp_path):
     pipe = pickle.loads(pickle.dumps(fitted_tiny)).set_params(rebuild__bypass_snr_db=12.5)
     loaded = load_model(save_model(pipe, tmp_path / "m.npz"))
     assert loaded.named_steps["rebuild"].bypass_snr_db == 12.5
+
+
+def test_warm_start_begins_from_the_given_model(fitted_tiny, tiny_params, tmp_path):
+    from skdenoise import save_model
+
+    source = save_model(fitted_tiny, tmp_path / "start.npz")
+    start = fitted_tiny.named_steps["unet"]
+    noisy, clean = noisy_pairs(seed=30, lengths=(9000, 11000))
+    pipe = make_denoising_pipeline(**tiny_params).set_params(
+        unet__init_model=str(source), unet__epochs=1, unet__learning_rate=1e-12
+    )
+    pipe.fit(noisy, clean)
+    warm = pipe.named_steps["unet"]
+    for a, b in zip(warm.model_.get_weights(), start.model_.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)  # a learning rate of 1e-12 moves nothing
+    assert (warm.input_mean_, warm.input_scale_, warm.target_scale_) == (
+        start.input_mean_,
+        start.input_scale_,
+        start.target_scale_,
+    )
+    cold = make_denoising_pipeline(**tiny_params).set_params(
+        unet__epochs=1, unet__learning_rate=1e-12
+    )
+    cold.fit(noisy, clean)
+    differ = [
+        np.max(np.abs(a - b))
+        for a, b in zip(cold.named_steps["unet"].model_.get_weights(), start.model_.get_weights())
+    ]
+    assert max(differ) > 1e-2  # without it, the network starts elsewhere
+
+
+def test_warm_start_refuses_another_architecture(fitted_tiny, tiny_params, tmp_path):
+    from skdenoise import save_model
+
+    source = save_model(fitted_tiny, tmp_path / "start.npz")
+    pipe = make_denoising_pipeline(**tiny_params).set_params(
+        unet__init_model=str(source), unet__filters=6
+    )
+    noisy, clean = noisy_pairs(seed=31, lengths=(9000, 11000))
+    with pytest.raises(ValueError, match=r"start\.npz: cannot start from this model.*filters"):
+        pipe.fit(noisy, clean)
