@@ -252,7 +252,9 @@ def _add_denoise(sub) -> None:
         help="name suffix for outputs written beside their inputs (default: _denoised)",
     )
     p.add_argument(
-        "--model", help="model file (.npz) from skdenoise train; default: the shipped model"
+        "--model",
+        help="model file (.npz) from skdenoise train; default: the shipped model whose rate "
+        "suits each file (16 kHz for files at 16 kHz or more when it is shipped, else 8 kHz)",
     )
     p.add_argument(
         "--dry",
@@ -307,19 +309,47 @@ def _denoise_pairs(args) -> list[tuple[Path, Path]]:
     return [(f, f.with_name(f.stem + args.suffix + f.suffix)) for f in inputs]
 
 
-def _load_model(path: str | None, sample_rate: int = 8000):
+def _load_model(path: str | None, sample_rate: int | None = 8000):
     from .pipeline import load_model, load_pretrained
 
     return load_model(path) if path else load_pretrained(sample_rate)
 
 
+def _model_rate_for(path: Path) -> int:
+    """The shipped model's rate for this file (the lowest one if it cannot be read: the
+    denoiser then reports the file's problem)."""
+    import soundfile as sf
+
+    from .pipeline import pretrained_rate_for
+
+    try:
+        rate = sf.info(path).samplerate
+    except Exception:  # reported by the denoiser, with the file's name
+        rate = 0
+    return pretrained_rate_for(rate)
+
+
 def _denoise_shard(model: str | None, pairs, dry, bypass_snr, overwrite, chunk_seconds, progress):
+    """Denoise ``pairs`` with one model file, or without one with the shipped model whose
+    rate suits each file (see :func:`skdenoise.pipeline.pretrained_rate_for`)."""
     from .streaming import Denoiser
 
-    denoiser = Denoiser(
-        _load_model(model), dry=dry, bypass_snr_db=bypass_snr, chunk_seconds=chunk_seconds
-    )
-    return denoiser.denoise_files(pairs, overwrite=overwrite, progress=progress)
+    if model is not None:
+        groups = {None: list(range(len(pairs)))}
+    else:
+        groups = {}
+        for i, (src, _) in enumerate(pairs):
+            groups.setdefault(_model_rate_for(Path(src)), []).append(i)
+    results: list = [None] * len(pairs)
+    for rate, index in sorted(groups.items(), key=lambda kv: kv[0] or 0):
+        pipe = _load_model(model) if model is not None else _load_model(None, rate)
+        denoiser = Denoiser(pipe, dry=dry, bypass_snr_db=bypass_snr, chunk_seconds=chunk_seconds)
+        done = denoiser.denoise_files(
+            [pairs[i] for i in index], overwrite=overwrite, progress=progress
+        )
+        for i, result in zip(index, done):
+            results[i] = result
+    return results
 
 
 def _run_denoise(args) -> int:
@@ -445,7 +475,10 @@ def _run_evaluate(args) -> int:
     if args.passthrough:
         enhance, rate, name = None, args.sample_rate or 8000, "passthrough"
     else:
-        pipe = _load_model(args.model, args.sample_rate or 8000)
+        from .pipeline import pretrained_rate_for
+
+        default_rate = None if args.model else pretrained_rate_for(args.sample_rate or 8000)
+        pipe = _load_model(args.model, default_rate)
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:

@@ -168,6 +168,22 @@ def load_model(path: PathLike) -> Pipeline:
     return pipe
 
 
+def shipped_rates() -> list[int]:
+    """Rates (Hz) of the pretrained models shipped in this installation."""
+    return sorted(r for r, f in PRETRAINED_FILES.items() if (PRETRAINED_DIR / f).exists())
+
+
+def pretrained_rate_for(sample_rate: int) -> int:
+    """The shipped model's rate to use for audio at ``sample_rate`` Hz: the highest shipped
+    rate not above it (the lowest shipped one for audio below every rate), so that no
+    model is given audio upsampled past what it holds."""
+    rates = shipped_rates()
+    if not rates:
+        raise FileNotFoundError(f"no pretrained model is shipped in {PRETRAINED_DIR}.")
+    fitting = [r for r in rates if r <= sample_rate]
+    return fitting[-1] if fitting else rates[0]
+
+
 def pretrained_path(sample_rate: int = 8000) -> Path:
     """Path of the shipped model file for ``sample_rate`` Hz."""
     if sample_rate not in PRETRAINED_FILES:

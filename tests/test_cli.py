@@ -351,3 +351,34 @@ def test_evaluate_an_8k_model_at_16k_scores_what_denoise_writes(model_file, tmp_
     from skdenoise.metrics import si_sdr
 
     assert float(row["si_sdr_output"]) == pytest.approx(si_sdr(clean, out), abs=1e-3)
+
+
+def test_denoise_picks_the_shipped_model_that_suits_each_file(model_file, tmp_path, monkeypatch):
+    import shutil as sh
+
+    from skdenoise import cli, pipeline
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name in pipeline.PRETRAINED_FILES.values():  # stand-ins for both shipped models
+        sh.copy(model_file, shipped / name)
+    monkeypatch.setattr(pipeline, "PRETRAINED_DIR", shipped)
+    assert pipeline.shipped_rates() == [8000, 16000]
+    expected = {4000: 8000, 8000: 8000, 11025: 8000, 16000: 16000, 44100: 16000}
+    assert {r: pipeline.pretrained_rate_for(r) for r in expected} == expected
+
+    asked = []
+    real = cli._load_model
+    monkeypatch.setattr(cli, "_load_model", lambda p, r=8000: asked.append(r) or real(p, r))
+    rng = np.random.default_rng(8)
+    write(tmp_path / "in" / "a.wav", 0.1 * rng.standard_normal(44100), 44100)
+    write(tmp_path / "in" / "b.wav", 0.1 * rng.standard_normal(8000), 8000)
+    write(tmp_path / "in" / "c.wav", 0.1 * rng.standard_normal(16000), 16000)
+    args = ["denoise", "--input-dir", str(tmp_path / "in"), "--output-dir"]
+    assert main([*args, str(tmp_path / "out"), "--no-progress"]) == 0
+    assert sorted(asked) == [8000, 16000]
+    for name, rate in (("a", 44100), ("b", 8000), ("c", 16000)):
+        assert sf.info(tmp_path / "out" / f"{name}.wav").samplerate == rate
+
+    monkeypatch.setattr(pipeline, "PRETRAINED_DIR", tmp_path / "none")
+    assert pipeline.shipped_rates() == []

@@ -3,19 +3,22 @@
 import socket
 
 import numpy as np
+import pytest
 
 from skdenoise import load_pretrained
 from skdenoise.metrics import si_sdr
-from skdenoise.pipeline import PRETRAINED_DIR, pretrained_path, read_model_meta
+from skdenoise.pipeline import PRETRAINED_DIR, pretrained_path, read_model_meta, shipped_rates
 from tests.conftest import syllables
 
 
-def test_shipped_model_is_small_and_documented():
-    path = pretrained_path(8000)
+@pytest.mark.parametrize("rate", sorted({8000, *shipped_rates()}))
+def test_shipped_models_are_small_and_documented(rate):
+    path = pretrained_path(rate)
     assert path.stat().st_size <= 8 * 1024 * 1024
     assert (PRETRAINED_DIR / "MODEL_CARD.md").exists()
     meta = read_model_meta(path)
-    assert meta["params"]["load"]["sample_rate"] == 8000
+    assert meta["params"]["load"]["sample_rate"] == rate
+    assert meta["params"]["unet"].get("init_model") is None  # no path of the training machine
 
 
 def test_loads_offline_and_improves_si_sdr(monkeypatch):
