@@ -126,6 +126,15 @@ def main() -> None:
     parser.add_argument("--model", help="model file (default: the shipped model)")
     parser.add_argument("--dry", type=float, default=None, help="dry mix override")
     parser.add_argument("--bypass-snr", type=float, default=None, help="SNR bypass override (dB)")
+    parser.add_argument(
+        "--extra-model",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="another model file to score beside the first (named by its file name; at "
+        "another rate its input and output are resampled); 'pretrained-8k' is the shipped "
+        "8 kHz model",
+    )
     parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
     parser.add_argument("--asr", choices=("transcribed", "all", "none"), default="transcribed")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
@@ -141,7 +150,8 @@ def main() -> None:
     from machine import describe as describe_machine
     from peers import load_peers
 
-    from skdenoise.pipeline import load_model, load_pretrained
+    from skdenoise.evaluation import enhance_at_rate
+    from skdenoise.pipeline import load_model, load_pretrained, pretrained_path
 
     args.out.mkdir(parents=True, exist_ok=True)
     manifest = args.manifest or build_devset(args.data, args.out)
@@ -157,7 +167,14 @@ def main() -> None:
     transcriber = CachedTranscriber(
         PocketSphinxTranscriber(), path=args.transcript_cache or args.out / "transcripts.jsonl"
     )
-    systems = {"skdenoise": pipe.predict, **load_peers(args.peers, rate)}
+    systems = {"skdenoise": pipe.predict}
+    for path in args.extra_model:
+        path = pretrained_path(8000) if path == "pretrained-8k" else Path(path)
+        extra = load_model(path)
+        extra_rate = int(extra.named_steps["load"].sample_rate)
+        label = f"skdenoise {path.stem}" + (f" (at {extra_rate} Hz)" if extra_rate != rate else "")
+        systems[label] = enhance_at_rate(extra.predict, extra_rate, rate)
+    systems.update(load_peers(args.peers, rate))
     summaries, seconds = {}, {}
     noisy_summary = None
     for name, enhance in systems.items():
@@ -185,7 +202,8 @@ def main() -> None:
         f"{n_asr} mixtures with a reference transcript, PocketSphinx (bundled en-us model)",
         f"- skdenoise model: `{args.model or 'shipped default'}`, dry mix "
         f"{pipe.named_steps['rebuild'].dry:g}, SNR bypass "
-        f"{pipe.named_steps['rebuild'].bypass_snr_db}; scoring at {rate} Hz (PESQ narrowband)",
+        f"{pipe.named_steps['rebuild'].bypass_snr_db}; scoring at {rate} Hz (PESQ "
+        f"{'narrowband' if rate == 8000 else 'wideband'})",
         f"- command: `python {' '.join(sys.argv)}`",
         f"- machine: {describe_machine()}",
         f"- PESQ scored on {noisy_summary['overall']['pesq_files']} mixtures and STOI on "
