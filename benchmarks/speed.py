@@ -150,7 +150,8 @@ def main() -> None:
         f"- command: `python {' '.join(sys.argv)}`",
         f"- machine: {describe_machine()}",
         "",
-        "### Model only (frames of 1.008 s, batches of 64)",
+        "### Model only (batches of 64 frames of 8064 samples: 1.008 s at 8 kHz, 0.504 s "
+        "at 16 kHz)",
         "",
         "| model | parameters | frames/s | x real time |",
         "|---|---|---|---|",
@@ -160,8 +161,10 @@ def main() -> None:
     denoiser = Denoiser(pipe)
     denoiser.regressor.denoise_frames(np.zeros((1, *denoiser.settings.frame_shape), np.float32))
     load_seconds = time.perf_counter() - start
-    lines.append(model_only(pipe, "skdenoise default (shipped)"))
-    lines.append(model_only(reference_pipeline(), "reference U-Net (depth 5, 16 filters)"))
+    rate = int(pipe.named_steps["load"].sample_rate)
+    label = f"`{args.model}`" if args.model else "skdenoise default (shipped)"
+    lines.append(model_only(pipe, f"{label}, {rate} Hz"))
+    lines.append(model_only(reference_pipeline(), "reference U-Net (depth 5, 16 filters), 8000 Hz"))
     print("\n".join(lines), flush=True)
 
     lines += [

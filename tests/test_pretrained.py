@@ -21,15 +21,16 @@ def test_shipped_models_are_small_and_documented(rate):
     assert meta["params"]["unet"].get("init_model") is None  # no path of the training machine
 
 
-def test_loads_offline_and_improves_si_sdr(monkeypatch):
+@pytest.mark.parametrize("rate", sorted({8000, *shipped_rates()}))
+def test_loads_offline_and_improves_si_sdr(monkeypatch, rate):
     def refuse(*args, **kwargs):
         raise OSError("network disabled in this test")
 
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    pipe = load_pretrained()
+    pipe = load_pretrained(rate)
     rng = np.random.default_rng(0)
-    clean = syllables("ba di gu ke po ta ko mi do re", rate=8000)
+    clean = syllables("ba di gu ke po ta ko mi do re", rate=rate)
     noise = rng.standard_normal(len(clean)).astype(np.float32)
     noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (5 / 10))  # 5 dB
     noisy = clean + noise
