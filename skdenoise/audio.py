@@ -153,16 +153,19 @@ def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarr
     -------
     ndarray of shape (..., ceil(n_samples * target_rate / orig_rate)), float32
     """
+    waveform = np.asarray(waveform, dtype=np.float32)
     if orig_rate == target_rate:
-        return np.asarray(waveform, dtype=np.float32)
-    import librosa
+        return waveform
+    import soxr
 
-    out = librosa.resample(
-        np.asarray(waveform, dtype=np.float32),
-        orig_sr=orig_rate,
-        target_sr=target_rate,
-        res_type="soxr_hq",
+    # What librosa.resample(res_type="soxr_hq") computes, without importing librosa.
+    out = np.apply_along_axis(
+        soxr.resample, -1, waveform, in_rate=orig_rate, out_rate=target_rate, quality="soxr_hq"
     )
+    n_out = int(np.ceil(waveform.shape[-1] * float(target_rate) / orig_rate))
+    out = out[..., :n_out]
+    if out.shape[-1] < n_out:
+        out = np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, n_out - out.shape[-1])])
     return np.asarray(out, dtype=np.float32)
 
 

@@ -15,7 +15,6 @@ builds from its parameters: it is the single source of truth for every STFT here
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,8 +109,22 @@ class SpectralSettings:
         return 1 + -(-extra // self.frame_hop_columns)
 
 
+#: Frames per block in :func:`stft` (bounds the float64 temporaries of long recordings).
+STFT_BLOCK = 4096
+
+
+def hann_window(n_fft: int) -> np.ndarray:
+    """The periodic Hann window of ``n_fft`` samples (float64), as ``scipy.signal.get_window(
+    "hann", n_fft)`` and librosa use it."""
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
+
+
 def stft(waveform: np.ndarray, settings: SpectralSettings, *, center: bool = True) -> np.ndarray:
-    """STFT with a Hann window, centred by default.
+    """STFT with a periodic Hann window, centred by default.
+
+    The same transform as ``librosa.stft(n_fft=..., hop_length=..., window="hann",
+    center=..., pad_mode="constant")`` (to float rounding), computed with NumPy alone so that
+    denoising does not pay for importing librosa.
 
     Parameters
     ----------
@@ -126,26 +139,40 @@ def stft(waveform: np.ndarray, settings: SpectralSettings, *, center: bool = Tru
     -------
     ndarray of shape (n_freq, n_columns), complex64
     """
-    import librosa
+    n_fft, hop = settings.n_fft, settings.hop_length
+    x = np.asarray(waveform, dtype=np.float32)
+    if center:
+        x = np.pad(x, (n_fft // 2, n_fft // 2))
+    if len(x) < n_fft:
+        raise ValueError(f"{len(x)} samples are fewer than one STFT window ({n_fft}).")
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
+    window = hann_window(n_fft)
+    spec = np.empty((n_fft // 2 + 1, len(frames)), dtype=np.complex64)
+    for start in range(0, len(frames), STFT_BLOCK):
+        block = frames[start : start + STFT_BLOCK]
+        spec[:, start : start + len(block)] = np.fft.rfft(block * window, axis=1).T
+    return spec
 
-    with warnings.catch_warnings():
-        # Recordings shorter than n_fft are fine here: centring pads them with zeros.
-        warnings.filterwarnings("ignore", message="n_fft=.* is too large", category=UserWarning)
-        spec = librosa.stft(
-            np.asarray(waveform, dtype=np.float32),
-            n_fft=settings.n_fft,
-            hop_length=settings.hop_length,
-            window="hann",
-            center=center,
-            pad_mode="constant",
-        )
-    return spec.astype(np.complex64, copy=False)
+
+def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
+    """Sum of ``frames`` (n_fft, n_frames) placed every ``hop`` samples, length
+    ``n_fft + hop * (n_frames - 1)``; vectorised by slices of ``hop`` rows."""
+    n_fft, n_frames = frames.shape
+    out = np.zeros(hop * n_frames + n_fft, dtype=np.float64)
+    for j in range(0, n_fft, hop):
+        rows = frames[j : j + hop]
+        if len(rows) < hop:
+            rows = np.pad(rows, ((0, hop - len(rows)), (0, 0)))
+        out[j : j + hop * n_frames] += rows.T.reshape(-1)
+    return out[: n_fft + hop * (n_frames - 1)]
 
 
 def istft(
     spec: np.ndarray, settings: SpectralSettings, length: int | None, *, center: bool = True
 ) -> np.ndarray:
     """Inverse of :func:`stft` (overlap-add with window-power normalisation).
+
+    The same as ``librosa.istft(..., window="hann")`` (to float rounding), with NumPy alone.
 
     Parameters
     ----------
@@ -162,17 +189,19 @@ def istft(
     -------
     ndarray of shape (length,), float32
     """
-    import librosa
-
-    out = librosa.istft(
-        spec,
-        n_fft=settings.n_fft,
-        hop_length=settings.hop_length,
-        window="hann",
-        center=center,
-        length=length,
-    )
-    return out.astype(np.float32, copy=False)
+    n_fft, hop = settings.n_fft, settings.hop_length
+    window = hann_window(n_fft)
+    n_frames = spec.shape[1]
+    y = _overlap_add(np.fft.irfft(spec, n=n_fft, axis=0) * window[:, None], hop)
+    norm = _overlap_add(np.repeat((window**2)[:, None], n_frames, axis=1), hop)
+    y, norm = y.astype(np.float32), norm.astype(np.float32)
+    nonzero = norm > np.finfo(np.float32).tiny
+    y[nonzero] /= norm[nonzero]
+    start = n_fft // 2 if center else 0
+    if length is None:
+        return y[start : len(y) - start]
+    out = y[start : start + length]
+    return np.pad(out, (0, length - len(out))) if len(out) < length else out
 
 
 def magnitude_to_db(magnitude: np.ndarray, settings: SpectralSettings) -> np.ndarray:

@@ -152,3 +152,46 @@ def test_bad_bypass_is_rejected_with_a_reason(bad):
     pipe = identity_pipeline().set_params(rebuild__bypass_snr_db=bad)
     with pytest.raises(ValueError, match=r"bypass_snr_db must be None or a finite number"):
         pipe.fit([x]).predict([x])
+
+
+@pytest.mark.parametrize("n", [1, 254, 255, 8064, 30_001])
+def test_stft_and_istft_agree_with_librosa(n):
+    import warnings
+
+    import librosa
+
+    from skdenoise.spectral import istft, stft
+
+    settings = SpectralSettings()
+    x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
+    kw = {"n_fft": 255, "hop_length": 63, "window": "hann"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # librosa warns that n_fft exceeds a tiny input
+        ref = librosa.stft(x, center=True, pad_mode="constant", **kw)
+    spec = stft(x, settings)
+    np.testing.assert_allclose(spec, ref, atol=1e-5)
+    np.testing.assert_allclose(
+        istft(spec, settings, n), librosa.istft(ref, center=True, length=n, **kw), atol=1e-5
+    )
+    np.testing.assert_allclose(
+        istft(spec, settings, None), librosa.istft(ref, center=True, **kw), atol=1e-5
+    )
+    if n >= 255:
+        ref = librosa.stft(x, center=False, **kw)
+        np.testing.assert_allclose(stft(x, settings, center=False), ref, atol=1e-5)
+        np.testing.assert_allclose(
+            istft(ref, settings, None, center=False),
+            librosa.istft(ref, center=False, **kw),
+            atol=1e-5,
+        )
+
+
+def test_resample_agrees_with_librosa():
+    import librosa
+
+    from skdenoise.audio import resample
+
+    x = np.random.default_rng(0).standard_normal((2, 44_101)).astype(np.float32)
+    for a, b in ((44_100, 8000), (8000, 16_000), (16_000, 8000)):
+        ref = librosa.resample(x, orig_sr=a, target_sr=b, res_type="soxr_hq")
+        np.testing.assert_allclose(resample(x, a, b), ref, atol=1e-6)
