@@ -163,10 +163,15 @@ def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarr
         soxr.resample, -1, waveform, in_rate=orig_rate, out_rate=target_rate, quality="soxr_hq"
     )
     n_out = int(np.ceil(waveform.shape[-1] * float(target_rate) / orig_rate))
-    out = out[..., :n_out]
-    if out.shape[-1] < n_out:
-        out = np.pad(out, [(0, 0)] * (out.ndim - 1) + [(0, n_out - out.shape[-1])])
-    return np.asarray(out, dtype=np.float32)
+    return np.asarray(fit_length(out, n_out), dtype=np.float32)
+
+
+def fit_length(waveform: np.ndarray, n_samples: int) -> np.ndarray:
+    """``waveform`` cut, or zero-padded at the end, to ``n_samples`` along its last axis."""
+    missing = n_samples - waveform.shape[-1]
+    if missing <= 0:
+        return waveform[..., :n_samples]
+    return np.pad(waveform, [(0, 0)] * (waveform.ndim - 1) + [(0, missing)])
 
 
 def resample_stream(orig_rate: int, target_rate: int):

@@ -214,18 +214,16 @@ def enhance_at_rate(
     to the input's length: what ``skdenoise denoise`` does to a file at another rate, so that,
     e.g., an 8 kHz model can be scored on 16 kHz audio as a user would run it.
     """
-    from .audio import resample
+    from .audio import fit_length, resample
 
     if model_rate == rate:
         return enhance
 
     def wrapped(waveforms: list[np.ndarray]) -> list[np.ndarray]:
         outputs = enhance([resample(x, rate, model_rate) for x in waveforms])
-        back = []
-        for x, y in zip(waveforms, outputs):
-            y = resample(y, model_rate, rate)[: len(x)]
-            back.append(np.pad(y, (0, len(x) - len(y))))
-        return back
+        return [
+            fit_length(resample(y, model_rate, rate), len(x)) for x, y in zip(waveforms, outputs)
+        ]
 
     return wrapped
 

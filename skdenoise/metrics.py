@@ -31,6 +31,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .audio import fit_length
+
 __all__ = [
     "mer",
     "normalize_text",
@@ -62,12 +64,7 @@ def _pair(reference: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.n
         raise ValueError(
             "the reference is silent (all zeros): the metric is undefined against silence."
         )
-    n = reference.size
-    if estimate.size >= n:
-        estimate = estimate[:n]
-    else:
-        estimate = np.pad(estimate, (0, n - estimate.size))
-    return reference, estimate
+    return reference, fit_length(estimate, reference.size)
 
 
 def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:

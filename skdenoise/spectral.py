@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .audio import fit_length
+
 
 @dataclass(frozen=True)
 class SpectralSettings:
@@ -200,8 +202,7 @@ def istft(
     start = n_fft // 2 if center else 0
     if length is None:
         return y[start : len(y) - start]
-    out = y[start : start + length]
-    return np.pad(out, (0, length - len(out))) if len(out) < length else out
+    return fit_length(y[start:], length)
 
 
 def magnitude_to_db(magnitude: np.ndarray, settings: SpectralSettings) -> np.ndarray:

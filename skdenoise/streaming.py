@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from . import spectral
-from .audio import AudioError, PathLike, open_writer, resample_stream
+from .audio import AudioError, PathLike, fit_length, open_writer, resample_stream
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -145,9 +145,8 @@ def chunk_output(
     wave = spectral.istft(spec, settings, None, center=False)
     # Sample j of ``wave`` is global sample ca * hop - pad + j.
     origin = plan.ca * settings.hop_length - settings.n_fft // 2
-    out = wave[plan.a - origin : plan.b - origin]
-    if len(out) < plan.b - plan.a:  # the very end of the recording, past the last window
-        out = np.pad(out, (0, plan.b - plan.a - len(out)))
+    # Zero-padded at the very end of the recording, past the last window.
+    out = fit_length(wave[plan.a - origin :], plan.b - plan.a)
     dry_input = samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
     return spectral.mix_output(out, dry_input, dry, bypass_snr_db)
 

@@ -101,3 +101,12 @@ def test_written_files_get_ordinary_permissions_not_the_temporary_files(tmp_path
     os.chmod(kept, 0o640)
     write_wav(kept, wave + 0.1, 8000)
     assert stat.S_IMODE(os.stat(kept).st_mode) == 0o640
+
+
+def test_fit_length_cuts_or_zero_pads_the_last_axis():
+    from skdenoise.audio import fit_length
+
+    x = np.arange(1, 7, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(fit_length(x, 2), [[1, 2], [4, 5]])
+    np.testing.assert_array_equal(fit_length(x, 4), [[1, 2, 3, 0], [4, 5, 6, 0]])
+    np.testing.assert_array_equal(fit_length(x[0], 3), [1, 2, 3])
