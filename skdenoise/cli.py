@@ -334,16 +334,15 @@ def _denoise_shard(model: str | None, pairs, dry, bypass_snr, overwrite, chunk_s
     rate suits each file (see :func:`skdenoise.pipeline.pretrained_rate_for`)."""
     from .streaming import Denoiser
 
-    if model is not None:
-        groups = {None: list(range(len(pairs)))}
-    else:
-        groups = {}
-        for i, (src, _) in enumerate(pairs):
-            groups.setdefault(_model_rate_for(Path(src)), []).append(i)
+    groups: dict[int, list[int]] = {}  # shipped model's rate (0: the model file) -> pairs
+    for i, (src, _) in enumerate(pairs):
+        rate = _model_rate_for(Path(src)) if model is None else 0
+        groups.setdefault(rate, []).append(i)
     results: list = [None] * len(pairs)
-    for rate, index in sorted(groups.items(), key=lambda kv: kv[0] or 0):
-        pipe = _load_model(model) if model is not None else _load_model(None, rate)
-        denoiser = Denoiser(pipe, dry=dry, bypass_snr_db=bypass_snr, chunk_seconds=chunk_seconds)
+    for rate, index in sorted(groups.items()):
+        denoiser = Denoiser(
+            _load_model(model, rate), dry=dry, bypass_snr_db=bypass_snr, chunk_seconds=chunk_seconds
+        )
         done = denoiser.denoise_files(
             [pairs[i] for i in index], overwrite=overwrite, progress=progress
         )

@@ -162,10 +162,14 @@ def load_model(path: PathLike) -> Pipeline:
     pipe = make_denoising_pipeline()
     for name, params in meta["params"].items():
         pipe.named_steps[name].set_params(**params)
-    with np.load(path, allow_pickle=False) as data:
-        weights = [data[f"w{i}"] for i in range(meta["n_weights"])]
-    pipe.named_steps["unet"]._restore_fitted(meta["fitted"], weights)
+    pipe.named_steps["unet"]._restore_fitted(meta["fitted"], read_model_weights(path, meta))
     return pipe
+
+
+def read_model_weights(path: PathLike, meta: dict) -> list[np.ndarray]:
+    """The network weights of a model file (float32), given its :func:`read_model_meta`."""
+    with np.load(path, allow_pickle=False) as data:
+        return [data[f"w{i}"].astype(np.float32) for i in range(meta["n_weights"])]
 
 
 def shipped_rates() -> list[int]:

@@ -380,7 +380,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         """Weights of ``init_model`` (checked against ``arch``), after taking its scales."""
         if self.init_model is None:
             return None
-        from .pipeline import read_model_meta
+        from .pipeline import read_model_meta, read_model_weights
 
         path = Path(self.init_model)
         meta = read_model_meta(path)
@@ -398,8 +398,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             )
         for name in ("input_mean_", "input_scale_", "target_scale_"):
             setattr(self, name, fitted[name])
-        with np.load(path, allow_pickle=False) as data:
-            weights = [data[f"w{i}"].astype(np.float32) for i in range(meta["n_weights"])]
+        weights = read_model_weights(path, meta)
         logger.info(
             "starting from the weights of %s (trained at %s Hz)",
             path,
