@@ -186,25 +186,26 @@ def test_evaluate_folders_with_a_model(model_file, tmp_path, capsys):
     for i, (n, c) in enumerate(zip(noisy, clean)):
         write(tmp_path / "noisy" / f"{i}.wav", n, subtype="FLOAT")
         write(tmp_path / "clean" / f"{i}.wav", c, subtype="FLOAT")
-    assert (
-        main(
-            [
-                "evaluate",
-                "--noisy-dir",
-                str(tmp_path / "noisy"),
-                "--clean-dir",
-                str(tmp_path / "clean"),
-                "--model",
-                model_file,
-                "--no-asr",
-                "--out",
-                str(tmp_path / "ev"),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    assert main(_evaluate_folders_args(tmp_path, model_file)) == 0
     assert "skdenoise" in capsys.readouterr().out
+
+
+def _evaluate_folders_args(tmp_path, model_file, *extra):
+    """``skdenoise evaluate`` of ``tmp_path``'s noisy/ and clean/ folders, no ASR."""
+    return [
+        "evaluate",
+        "--noisy-dir",
+        str(tmp_path / "noisy"),
+        "--clean-dir",
+        str(tmp_path / "clean"),
+        "--model",
+        model_file,
+        *extra,
+        "--no-asr",
+        "--out",
+        str(tmp_path / "ev"),
+        "--no-progress",
+    ]
 
 
 def _train_args(tmp_path, epochs):
@@ -330,22 +331,7 @@ def test_evaluate_an_8k_model_at_16k_scores_what_denoise_writes(model_file, tmp_
     written, rate = sf.read(tmp_path / "d.wav", dtype="float32")
     assert rate == 16000
     np.testing.assert_allclose(out, written, atol=2e-4)  # same path, up to 16-bit rounding
-    args = [
-        "evaluate",
-        "--noisy-dir",
-        str(tmp_path / "noisy"),
-        "--clean-dir",
-        str(tmp_path / "clean"),
-        "--model",
-        model_file,
-        "--sample-rate",
-        "16000",
-        "--no-asr",
-        "--out",
-        str(tmp_path / "ev"),
-        "--no-progress",
-    ]
-    assert main(args) == 0
+    assert main(_evaluate_folders_args(tmp_path, model_file, "--sample-rate", "16000")) == 0
     with open(tmp_path / "ev" / "per_file.csv") as fh:
         (row,) = list(csv.DictReader(fh))
     from skdenoise.metrics import si_sdr
