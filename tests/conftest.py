@@ -80,6 +80,14 @@ def pairs():
     return noisy_pairs()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_model_cache(tmp_path_factory):
+    """Compiled (LiteRT) networks go to a folder of this session, not the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SKDENOISE_CACHE_DIR", str(tmp_path_factory.mktemp("compiled-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny_params():
     """Parameters of a tiny, fast U-Net for tests."""

@@ -92,6 +92,7 @@ def test_inference_graph_is_traced_once_for_any_file_lengths(fitted_tiny, tmp_pa
     import pickle
 
     pipe = pickle.loads(pickle.dumps(fitted_tiny))  # fresh, untraced graph
+    pipe.set_params(unet__backend="tensorflow")
     lengths = (300, 9000, 20_000, 65_000, 8064)
     noisy, _ = noisy_pairs(seed=6, lengths=lengths)
     pairs = []

@@ -1,0 +1,197 @@
+"""Compiled inference: a fitted U-Net run by LiteRT (TensorFlow Lite) instead of TensorFlow.
+
+Importing TensorFlow and compiling the network's graph costs several seconds at every start
+of a command, more than denoising a few minutes of audio takes. LiteRT (``ai-edge-litert``)
+runs the same network with its XNNPACK CPU kernels after a fraction of a second of start-up.
+Its flatbuffer is derived from the model's weights with TensorFlow once, then cached on disk
+under a key made from the weights, the architecture and the batch shape, so later runs of
+the same model never import TensorFlow. The model file (``.npz``) stays the one source of
+the weights; a cached flatbuffer is only ever a function of it.
+
+The cache lives in ``$SKDENOISE_CACHE_DIR``, else ``$XDG_CACHE_HOME/skdenoise``, else
+``~/.cache/skdenoise``. A cache that cannot be written or read costs only speed: the
+flatbuffer is then rebuilt in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .audio import atomic_path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LiteRTRunner", "cache_dir", "compiled_runner", "litert_available", "model_key"]
+
+#: Environment variable naming the cache folder.
+CACHE_ENV = "SKDENOISE_CACHE_DIR"
+
+#: Version of the conversion; part of the cache key, so a change here never reuses an old file.
+CONVERSION_VERSION = 1
+
+
+def litert_available() -> bool:
+    """Whether the LiteRT interpreter (``ai-edge-litert``) is installed."""
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
+def cache_dir() -> Path:
+    """Folder of the compiled flatbuffers (not created here)."""
+    root = os.environ.get(CACHE_ENV)
+    if root:
+        return Path(root).expanduser() / "compiled"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "skdenoise" / "compiled"
+
+
+def model_key(architecture: dict, weights: Sequence[np.ndarray], input_shape: tuple) -> str:
+    """Hex digest identifying a network: architecture, input shape and every weight's bytes."""
+    digest = hashlib.sha256()
+    header = {
+        "conversion": CONVERSION_VERSION,
+        "architecture": architecture,
+        "input_shape": [int(n) for n in input_shape],
+    }
+    digest.update(json.dumps(header, sort_keys=True).encode())
+    for w in weights:
+        w = np.ascontiguousarray(w, dtype=np.float32)
+        digest.update(str(w.shape).encode())
+        digest.update(w.tobytes())
+    return digest.hexdigest()[:32]
+
+
+def convert(model, input_shape: tuple) -> bytes:
+    """The LiteRT flatbuffer of a Keras model in inference mode (imports TensorFlow).
+
+    Parameters
+    ----------
+    model : keras.Model
+    input_shape : tuple of int
+        Fixed input shape, batch first, e.g. ``(32, 128, 128, 1)``.
+    """
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    fn = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec(tuple(input_shape), tf.float32)],
+    )
+    frozen = convert_variables_to_constants_v2(fn.get_concrete_function())
+    return tf.lite.TFLiteConverter.from_concrete_functions([frozen], model).convert()
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to the null device: LiteRT's C++ code prints an INFO line
+    when it creates its CPU delegate, and no environment variable turns it off."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _default_threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LiteRTRunner:
+    """A LiteRT interpreter for one fixed input shape; calls are serialised by a lock.
+
+    Parameters
+    ----------
+    content : bytes
+        The flatbuffer (from :func:`convert`).
+    input_shape : tuple of int
+        The shape every call receives; checked against the flatbuffer's input.
+    num_threads : int, optional
+        CPU threads of the interpreter; default: the cores this process may use.
+    """
+
+    def __init__(self, content: bytes, input_shape: tuple, num_threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._content = content  # the interpreter reads it in place
+        with _stderr_silenced():
+            self._interpreter = Interpreter(
+                model_content=content, num_threads=num_threads or _default_threads()
+            )
+            self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        if tuple(self._input["shape"]) != tuple(input_shape):
+            raise ValueError(
+                f"compiled network takes inputs of shape {tuple(self._input['shape'])}, "
+                f"not {tuple(input_shape)}."
+            )
+        self._lock = threading.Lock()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Network output for a batch shaped like ``input_shape`` (float32)."""
+        with self._lock:
+            self._interpreter.set_tensor(self._input["index"], np.asarray(x, np.float32))
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output["index"]).copy()
+
+
+def compiled_runner(
+    architecture: dict,
+    weights: Sequence[np.ndarray],
+    input_shape: tuple,
+    build_model: Callable[[], object],
+) -> LiteRTRunner:
+    """A :class:`LiteRTRunner` of a network, from the cache or converted (and cached) now.
+
+    Parameters
+    ----------
+    architecture : dict
+        Keyword arguments of :func:`skdenoise.model.build_unet`.
+    weights : sequence of ndarray
+        The network's weights.
+    input_shape : tuple of int
+        Fixed input shape, batch first.
+    build_model : callable
+        Returns the Keras model; called (and TensorFlow imported) only on a cache miss.
+    """
+    key = model_key(architecture, weights, input_shape)
+    path = cache_dir() / f"unet-{key}.tflite"
+    if path.is_file():
+        try:
+            return LiteRTRunner(path.read_bytes(), input_shape)
+        except (OSError, ValueError, RuntimeError) as exc:
+            logger.warning("compiled model %s is unusable (%s); converting it again", path, exc)
+    logger.info("compiling the network for LiteRT (once per model; cached in %s)", path.parent)
+    content = convert(build_model(), input_shape)
+    runner = LiteRTRunner(content, input_shape)
+    try:
+        with atomic_path(path) as tmp:
+            Path(tmp).write_bytes(content)
+    except OSError as exc:
+        logger.warning("could not cache the compiled model in %s: %s", path.parent, exc)
+    return runner
