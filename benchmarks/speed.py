@@ -262,11 +262,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             hour = Path(tmp) / "hour.wav"
             one_hour_file(files, hour)
-            # The command in a fresh interpreter that reports its own peak RSS (kB).
+            # The command in a fresh interpreter that reports its own peak RSS (kB): VmHWM
+            # belongs to the process's own address space. ru_maxrss would not do: Linux keeps
+            # it across exec, so it reports this (much larger) benchmark process's size.
             probe = (
-                "import resource, sys; from skdenoise.cli import main; code = main("
-                "sys.argv[1:]); print('MAXRSS', resource.getrusage("
-                "resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)"
+                "import sys; from skdenoise.cli import main; code = main(sys.argv[1:]); "
+                "print('MAXRSS', next(line.split()[1] for line in open('/proc/self/status') "
+                "if line.startswith('VmHWM'))); sys.exit(code)"
             )
             for backend in BACKENDS:
                 cmd = [sys.executable, "-c", probe, "denoise", str(hour)]
