@@ -168,6 +168,13 @@ def _add_train(sub) -> None:
     )
     p.add_argument("--loss", choices=("huber", "mse", "mae", "magnitude"), default="huber")
     p.add_argument(
+        "--magnitude-exponent",
+        type=float,
+        default=0.3,
+        help="compression of the magnitude loss: 1 compares linear magnitudes (closest to "
+        "SI-SDR), smaller values weigh quiet bins more (default 0.3)",
+    )
+    p.add_argument(
         "--output-activation",
         choices=("linear", "sigmoid", "tanh"),
         default="linear",
@@ -214,6 +221,7 @@ def _run_train(args) -> int:
         dropout=args.dropout,
         max_attenuation_db=args.max_attenuation_db or None,
         loss=args.loss,
+        magnitude_exponent=args.magnitude_exponent,
         output_activation=args.output_activation,
         dry=args.dry,
         init_model=init,

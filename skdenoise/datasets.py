@@ -57,6 +57,8 @@ __all__ = [
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".au", ".opus"})
 #: Shortest usable noise, in seconds.
 MIN_NOISE_SECONDS = 0.010
+#: Offsets tried before a noise recording is refused as silent where it is cut.
+SILENT_SEGMENT_DRAWS = 20
 #: Columns of the manifest written by :func:`make_noisy_speech`.
 MANIFEST_COLUMNS = (
     "noisy_path",
@@ -258,10 +260,19 @@ def mix_at_snr(
     p_speech = active_power(clean, sample_rate, threshold_db=threshold_db)
     if p_speech == 0.0:
         raise AudioError("the clean speech is silent (all zeros): it cannot set an SNR.")
-    segment, offset = fit_noise_length(noise, len(clean), rng)
-    p_noise = float(np.mean(segment.astype(np.float64) ** 2))
-    if p_noise == 0.0:
-        raise AudioError("the noise segment is silent (all zeros): it cannot be scaled.")
+    # A recording with silent stretches can give a silent segment: draw again (the first
+    # draw is kept whenever it is usable, so mixtures made before stay the same).
+    for _ in range(SILENT_SEGMENT_DRAWS):
+        segment, offset = fit_noise_length(noise, len(clean), rng)
+        p_noise = float(np.mean(segment.astype(np.float64) ** 2))
+        if p_noise > 0.0:
+            break
+    else:
+        raise AudioError(
+            f"the noise is silent (all zeros) at each of {SILENT_SEGMENT_DRAWS} random "
+            f"offsets for {len(clean)} samples of speech: it cannot be scaled; trim its "
+            "silence or drop it."
+        )
     gain = float(np.sqrt(p_speech / (p_noise * 10.0 ** (snr / 10.0))))
     noise_scaled = segment.astype(np.float64) * gain
     peak_now = float(np.max(np.abs(clean.astype(np.float64) + noise_scaled)))
@@ -626,14 +637,19 @@ def make_noisy_speech(
         s_row = speech_rows[order[i % len(speech_rows)]]
         n_row = _choose_noise(noise_rows, rng, noise_balance)
         clean = _pad_to(_load_speech(s_row, sample_rate), int(min_seconds * sample_rate), rng)
-        mixture = mix_at_snr(
-            clean,
-            _load_noise(n_row, sample_rate),
-            snr_order[i],
-            rng=rng,
-            sample_rate=sample_rate,
-            allow_negative_snr=allow_negative_snr,
-        )
+        try:
+            mixture = mix_at_snr(
+                clean,
+                _load_noise(n_row, sample_rate),
+                snr_order[i],
+                rng=rng,
+                sample_rate=sample_rate,
+                allow_negative_snr=allow_negative_snr,
+            )
+        except AudioError as exc:
+            raise AudioError(
+                f"mixture {i}, speech {s_row['path']} with noise {n_row['path']}: {exc}"
+            ) from exc
         name = f"{i:0{width}d}_{Path(s_row['path']).stem}.wav"
         row = {
             "noisy_path": "",

@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 
 from .batch import SpectrogramBatch, is_frame_source
 from .model import (
+    MAGNITUDE_EXPONENT,
     apply_noise_estimate,
     build_unet,
     check_architecture,
@@ -78,8 +79,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     loss : {"huber", "mse", "mae", "magnitude"}, default="huber"
         ``"huber"``, ``"mse"``, ``"mae"``: on the scaled noise log-magnitude (the reference
         uses Huber). ``"magnitude"``: squared error between power-law compressed
-        (``|X|**0.3``) magnitudes of the estimate and of the clean speech, which weighs
-        each time-frequency bin by its energy as PESQ and SI-SDR do.
+        (``|X|**magnitude_exponent``) magnitudes of the estimate and of the clean speech,
+        which weighs each time-frequency bin by its energy as PESQ and SI-SDR do.
+    magnitude_exponent : float, default=0.3
+        Compression of the ``"magnitude"`` loss, within (0, 2]: 1 compares linear
+        magnitudes (the closest to SNR and SI-SDR, which count energy); smaller values give
+        quiet bins more weight.
     learning_rate : float, default=1e-3
         Adam's learning rate.
     epochs : int, default=10
@@ -166,6 +171,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         kernel_size: int = 3,
         patch_size: int = 1,
         loss: str = "huber",
+        magnitude_exponent: float = MAGNITUDE_EXPONENT,
         learning_rate: float = 1e-3,
         epochs: int = 10,
         batch_size: int = 16,
@@ -187,6 +193,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.kernel_size = kernel_size
         self.patch_size = patch_size
         self.loss = loss
+        self.magnitude_exponent = magnitude_exponent
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size
@@ -207,6 +214,10 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     def _check_params(self) -> None:
         if self.loss not in _LOSSES:
             raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}.")
+        if not 0.0 < self.magnitude_exponent <= 2.0:
+            raise ValueError(
+                f"magnitude_exponent must be within (0, 2], got {self.magnitude_exponent!r}."
+            )
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
         for name, optional in (
@@ -440,6 +451,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         if self.loss == "magnitude":
             loss = magnitude_loss(
                 self.target_scale_,
+                exponent=float(self.magnitude_exponent),
                 max_attenuation_db=None
                 if self.output_activation == "sigmoid"
                 else self.max_attenuation_db,

@@ -60,6 +60,7 @@ def train_model(
     dropout: float = 0.5,
     max_attenuation_db: float | None = 40.0,
     loss: str = "huber",
+    magnitude_exponent: float = 0.3,
     output_activation: str | None = None,
     dry: float = 0.0,
     init_model: PathLike | None = None,
@@ -97,6 +98,8 @@ def train_model(
         Halve the learning rate after this many epochs without improvement.
     batch_size, learning_rate, filters, depth, patch_size, dropout, max_attenuation_db, loss
         U-Net hyperparameters (see :class:`skdenoise.UNetNoiseRegressor`).
+    magnitude_exponent : float
+        Compression of the ``"magnitude"`` loss (see :class:`skdenoise.UNetNoiseRegressor`).
     output_activation : {None, "linear", "sigmoid", "tanh"}
         Last layer; ``"sigmoid"`` is the bounded gain-mask parameterisation.
     dry : float
@@ -144,6 +147,7 @@ def train_model(
         unet__dropout=dropout,
         unet__max_attenuation_db=max_attenuation_db,
         unet__loss=loss,
+        unet__magnitude_exponent=magnitude_exponent,
         unet__output_activation=None if output_activation == "linear" else output_activation,
         unet__epochs=epochs,
         unet__batch_size=batch_size,

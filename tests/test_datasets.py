@@ -72,6 +72,23 @@ def test_noise_shorter_than_10_ms_is_refused():
         mix_at_snr(speech(), noise(0.005), 5, rng=0)
 
 
+def test_silent_stretches_of_noise_are_skipped_and_silence_everywhere_is_refused():
+    from skdenoise.datasets import fit_noise_length, measure_snr
+
+    clean = speech()
+    mostly_silent = np.concatenate([np.zeros(4 * RATE, np.float32), 0.1 * noise(0.5)])
+    first_draw_silent = 0
+    for seed in range(10):
+        segment, _ = fit_noise_length(mostly_silent, len(clean), np.random.default_rng(seed))
+        first_draw_silent += not np.any(segment)
+        mix = mix_at_snr(clean, mostly_silent, 5, rng=seed)
+        assert np.any(mix.noise)
+        assert measure_snr(mix.clean, mix.noise, RATE) == pytest.approx(5.0, abs=1e-3)
+    assert first_draw_silent >= 3  # the redraw was needed, and it worked
+    with pytest.raises(AudioError, match=r"silent \(all zeros\) at each of 20 random offsets"):
+        mix_at_snr(clean, np.zeros(RATE, np.float32), 5, rng=0)
+
+
 @pytest.fixture
 def corpus(tmp_path):
     """Tiny speech (3 speakers) and noise (2 categories) folders."""

@@ -126,6 +126,8 @@ def test_bad_hyperparameters_are_explained():
     noisy, clean = noisy_pairs(seed=0, lengths=(9000,))
     with pytest.raises(ValueError, match=r"loss must be one of"):
         make_denoising_pipeline(unet__loss="l3").fit(noisy, clean)
+    with pytest.raises(ValueError, match=r"magnitude_exponent must be within \(0, 2\]"):
+        make_denoising_pipeline(unet__magnitude_exponent=0.0).fit(noisy, clean)
     with pytest.raises(ValueError, match=r"divisible"):
         make_denoising_pipeline(unet__depth=9).fit(noisy, clean)
     with pytest.raises(ValueError, match=r"dry must be within"):

@@ -230,9 +230,20 @@ def test_gain_mask_parameterisation_learns_and_stays_bounded():
         make_denoising_pipeline(unet__output_activation="sigmoid").fit(noisy[:1], clean[:1])
 
 
-def test_magnitude_loss_trains_in_the_pipeline():
+def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
+    import skdenoise.regressor as regressor_module
+
+    exponents = []
+    real = regressor_module.magnitude_loss
+
+    def spy(*args, **kwargs):
+        exponents.append(kwargs.get("exponent"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(regressor_module, "magnitude_loss", spy)
     noisy, clean = noisy_pairs(seed=0, lengths=(9000, 12000, 10000))
     pipe = make_denoising_pipeline(
+        unet__magnitude_exponent=0.7,
         unet__filters=4,
         unet__depth=2,
         unet__epochs=2,
@@ -245,6 +256,7 @@ def test_magnitude_loss_trains_in_the_pipeline():
     ).fit(noisy, clean)
     history = pipe.named_steps["unet"].history_["loss"]
     assert len(history) == 2 and all(np.isfinite(history))
+    assert exponents == [0.7]
     assert pipe.predict(noisy[:1])[0].shape == (9000,)
 
 
