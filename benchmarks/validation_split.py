@@ -7,7 +7,8 @@
 
 ``skdenoise train`` holds out a share of the training speakers (and of the noise files of
 each category) for its validation loss. This script reproduces that split, with the same
-sources, licence filter, seed and fraction, so that two models can be compared on mixtures
+sources, licence filter (the default one), seed and fraction
+(:func:`skdenoise.training.validation_sources`), so that two models can be compared on mixtures
 of held-out training-side data (a *selection set*), never on the dev set.
 """
 
@@ -17,25 +18,9 @@ import argparse
 import csv
 from pathlib import Path
 
-from sklearn.utils import check_random_state
-
-from skdenoise.datasets import MixtureStream, resolve_many
-from skdenoise.training import DEFAULT_EXCLUDED_LICENSES
+from skdenoise.training import validation_sources
 
 COLUMNS = ["path", "speaker", "category", "duration_s", "transcript", "license", "corpus"]
-
-
-def validation_sources(speech, noise, *, seed: int = 0, fraction: float = 0.1):
-    """(speech rows, noise rows) that ``skdenoise train --seed SEED`` validates on."""
-    stream = MixtureStream(
-        speech=resolve_many(speech, what="speech", exclude_licenses=DEFAULT_EXCLUDED_LICENSES),
-        noise=resolve_many(noise, what="noise", exclude_licenses=DEFAULT_EXCLUDED_LICENSES),
-        random_state=seed,
-    )
-    # the same draw as UNetNoiseRegressor._fit_stream with random_state=seed
-    split_seed = check_random_state(seed).randint(0, 2**31 - 1)
-    _, val = stream.split(fraction, random_state=split_seed)
-    return val.speech, val.noise
 
 
 def main() -> None:
@@ -47,7 +32,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/valsplit"), help="file prefix")
     args = parser.parse_args()
     speech, noise = validation_sources(
-        args.speech, args.noise, seed=args.seed, fraction=args.validation_fraction
+        args.speech,
+        args.noise,
+        validation_fraction=args.validation_fraction,
+        random_state=args.seed,
     )
     for kind, rows in (("speech", speech), ("noise", noise)):
         path = Path(f"{args.out}_{kind}.tsv")

@@ -120,6 +120,7 @@ def _run_mix(args) -> int:
 
 
 def _add_train(sub) -> None:
+    from .model import MAGNITUDE_EXPONENT
     from .training import DEFAULT_EXCLUDED_LICENSES
 
     p = sub.add_parser(
@@ -170,9 +171,9 @@ def _add_train(sub) -> None:
     p.add_argument(
         "--magnitude-exponent",
         type=float,
-        default=0.3,
+        default=MAGNITUDE_EXPONENT,
         help="compression of the magnitude loss: 1 compares linear magnitudes (closest to "
-        "SI-SDR), smaller values weigh quiet bins more (default 0.3)",
+        f"SI-SDR), smaller values weigh quiet bins more (default {MAGNITUDE_EXPONENT})",
     )
     p.add_argument(
         "--output-activation",

@@ -379,11 +379,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 "pipeline (pipe.fit(source)) or give it settings=LogSpectrogram().settings(...)."
             )
         arch = self._architecture(settings)
-        seed = rng.randint(0, 2**31 - 1)
-        if self.validation_fraction > 0:
-            train_src, val_src = source.split(self.validation_fraction, random_state=seed)
-        else:
-            train_src, val_src = source, None
+        seed, train_src, val_src = self._split_stream(source, rng)
         # Scales from a bounded sample of the stream.
         noisy_sample, clean_sample, n = [], [], 0
         for noisy, clean in train_src.frame_pairs(epoch=0):
@@ -399,6 +395,23 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.n_train_frames_ = int(train_src.n_frames_hint() or 0)
         self._train(arch, settings, train_src, val_src, rng, seed=seed)
         return self
+
+    def _split_stream(self, source, rng):
+        """``(seed, train, validation)`` of a streamed fit: the seed of the split and of the
+        training is the first draw of ``rng``; validation is ``None`` without a fraction."""
+        seed = rng.randint(0, 2**31 - 1)
+        if self.validation_fraction > 0:
+            return (seed, *source.split(self.validation_fraction, random_state=seed))
+        return seed, source, None
+
+    def split_stream(self, source):
+        """The ``(train, validation)`` frame sources that ``fit(source)`` would use.
+
+        With an integer ``random_state`` this is the split a fit with these parameters
+        makes (held-out speakers and noise files), e.g. to build a selection set from the
+        validation side; validation is ``None`` when ``validation_fraction`` is 0.
+        """
+        return self._split_stream(source, check_random_state(self.random_state))[1:]
 
     def _warm_start(self, arch: dict) -> list[np.ndarray] | None:
         """Weights of ``init_model`` (checked against ``arch``), after taking its scales."""

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .audio import PathLike, atomic_path
 from .datasets import MixtureStream, resolve_many
+from .model import MAGNITUDE_EXPONENT
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,45 @@ def companion_paths(out: PathLike) -> dict[str, Path]:
         "loss_curve": stem.with_name(stem.name + ".loss.png"),
         "report": stem.with_name(stem.name + ".json"),
     }
+
+
+def _mixture_stream(speech, noise, exclude_licenses, **kwargs) -> MixtureStream:
+    """The on-the-fly mixtures of :func:`train_model` (sources resolved, licences filtered)."""
+    return MixtureStream(
+        speech=resolve_many(speech, what="speech", exclude_licenses=exclude_licenses),
+        noise=resolve_many(noise, what="noise", exclude_licenses=exclude_licenses),
+        **kwargs,
+    )
+
+
+def validation_sources(
+    speech,
+    noise,
+    *,
+    validation_fraction: float = 0.1,
+    exclude_licenses: Sequence[str] = DEFAULT_EXCLUDED_LICENSES,
+    random_state: int = 0,
+) -> tuple[list[dict], list[dict]]:
+    """The speech and noise rows that :func:`train_model` holds out for validation.
+
+    With the same sources, licence filter, fraction and seed as the training run, these are
+    its validation speakers and noise files: mixed (``skdenoise mix``), they make a selection
+    set on which to compare models without touching the dev set.
+
+    Returns
+    -------
+    speech_rows, noise_rows : list of dict
+    """
+    from .regressor import UNetNoiseRegressor
+
+    stream = _mixture_stream(speech, noise, exclude_licenses, random_state=random_state)
+    regressor = UNetNoiseRegressor(
+        validation_fraction=validation_fraction, random_state=random_state
+    )
+    _, val = regressor.split_stream(stream)
+    if val is None:
+        return [], []
+    return val.speech, val.noise
 
 
 def train_model(
@@ -60,7 +100,7 @@ def train_model(
     dropout: float = 0.5,
     max_attenuation_db: float | None = 40.0,
     loss: str = "huber",
-    magnitude_exponent: float = 0.3,
+    magnitude_exponent: float = MAGNITUDE_EXPONENT,
     output_activation: str | None = None,
     dry: float = 0.0,
     init_model: PathLike | None = None,
@@ -128,17 +168,17 @@ def train_model(
             f"{paths['checkpoint']}: a checkpoint of an earlier run exists; pass --resume to "
             "continue it, or delete it to start again."
         )
-    speech_rows = resolve_many(speech, what="speech", exclude_licenses=exclude_licenses)
-    noise_rows = resolve_many(noise, what="noise", exclude_licenses=exclude_licenses)
-    stream = MixtureStream(
-        speech=speech_rows,
-        noise=noise_rows,
+    stream = _mixture_stream(
+        speech,
+        noise,
+        exclude_licenses,
         sample_rate=sample_rate,
         snr_range=snr_range,
         gain_db_range=gain_db_range,
         segment_seconds=segment_seconds,
         random_state=random_state,
     )
+    speech_rows, noise_rows = stream.speech, stream.noise
     pipe = make_denoising_pipeline(
         load__sample_rate=sample_rate,
         unet__filters=filters,

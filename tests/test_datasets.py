@@ -272,6 +272,31 @@ def test_pipeline_fits_on_a_stream_and_on_a_manifest(corpus, tmp_path, tiny_para
     make_denoising_pipeline(**tiny_params).fit(manifest)
 
 
+def test_validation_sources_are_what_a_training_run_validates_on(corpus, tiny_params, monkeypatch):
+    from skdenoise import make_denoising_pipeline
+    from skdenoise.training import validation_sources
+
+    held_out = validation_sources(
+        corpus / "speech", corpus / "noise", validation_fraction=0.34, random_state=5
+    )
+    splits = []
+    real = MixtureStream.split
+
+    def spy(self, fraction, random_state=None):
+        splits.append(real(self, fraction, random_state=random_state))
+        return splits[-1]
+
+    monkeypatch.setattr(MixtureStream, "split", spy)
+    stream = MixtureStream.from_sources(corpus / "speech", corpus / "noise", random_state=5)
+    params = {**tiny_params, "unet__validation_fraction": 0.34, "unet__random_state": 5}
+    make_denoising_pipeline(**params).fit(stream)
+    ((train, val),) = splits
+    assert (val.speech, val.noise) == held_out
+    assert held_out[0] and not {r["speaker"] for r in held_out[0]} & {
+        r["speaker"] for r in train.speech
+    }
+
+
 def test_short_utterances_are_placed_in_noise(corpus):
     result = make_noisy_speech(
         corpus / "speech", corpus / "noise", [5], random_state=0, min_seconds=1.5
