@@ -206,6 +206,25 @@ def to_mono(waveform: np.ndarray, *, name: str = "recording") -> np.ndarray:
     )
 
 
+def pcm_to_float(waveform: np.ndarray) -> np.ndarray:
+    """Integer PCM to float in [-1, 1] as soundfile reads it; floats pass through.
+
+    Signed integers are divided by ``2**(bits - 1)``; unsigned ones are offset binary (8-bit
+    WAV's convention): ``2**(bits - 1)`` is subtracted first, so uint8 128 is silence.
+    Booleans become 0.0 and 1.0.
+    """
+    waveform = np.asarray(waveform)
+    kind = waveform.dtype.kind
+    if kind == "i":
+        return waveform.astype(np.float64) / float(2 ** (8 * waveform.dtype.itemsize - 1))
+    if kind == "u":
+        half = float(2 ** (8 * waveform.dtype.itemsize - 1))
+        return (waveform.astype(np.float64) - half) / half
+    if kind == "b":
+        return waveform.astype(np.float64)
+    return waveform
+
+
 def check_waveform(
     waveform: np.ndarray,
     *,
@@ -221,11 +240,7 @@ def check_waveform(
     """
     if waveform.dtype.kind not in "fiub":
         raise AudioError(f"{name}: samples of dtype {waveform.dtype} are not numbers.")
-    if waveform.dtype.kind in "iu":
-        # Integer PCM: scale to [-1, 1] as soundfile does.
-        info = np.iinfo(waveform.dtype)
-        waveform = waveform.astype(np.float64) / max(abs(info.min), info.max)
-    waveform = np.ascontiguousarray(waveform, dtype=np.float32)
+    waveform = np.ascontiguousarray(pcm_to_float(waveform), dtype=np.float32)
     if waveform.size == 0:
         raise AudioError(f"{name}: the recording is empty (0 samples).")
     finite = np.isfinite(waveform)
@@ -289,7 +304,11 @@ def to_waveform(
         raise AudioError(f"{name}: cannot be read as an array of samples ({exc}).") from exc
     if array.dtype == object:
         raise AudioError(f"{name}: is a {type(item).__name__}, not a path or an array of samples.")
-    waveform = check_waveform(to_mono(array, name=name), name=name, allow_silent=allow_silent)
+    if array.dtype.kind not in "fiub":
+        raise AudioError(f"{name}: samples of dtype {array.dtype} are not numbers.")
+    # Integers are scaled before channels are mixed (a mean of int16 is no longer int16).
+    mono = to_mono(pcm_to_float(array), name=name)
+    waveform = check_waveform(mono, name=name, allow_silent=allow_silent)
     if rate != sample_rate:
         waveform = resample(waveform, rate, sample_rate)
     return waveform
@@ -420,6 +439,43 @@ def _permissions_for(path: Path) -> int:
         return stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         return 0o666 & ~_UMASK
+
+
+def commit_file(tmp: PathLike, path: PathLike, *, replace: bool) -> Path:
+    """Move a finished temporary file ``tmp`` to ``path`` in one step.
+
+    The file gets the permissions of the file it replaces, or those of a new file (``0o666``
+    less the umask), never the private ``0o600`` of a temporary file. With ``replace`` an
+    existing ``path`` is replaced atomically (``os.replace``). Without it the file is
+    committed with a hard link, which fails if ``path`` exists, so a file written meanwhile
+    by another process is never replaced; where hard links are not supported, ``path`` is
+    first created exclusively (``O_EXCL``) and then replaced.
+
+    Raises
+    ------
+    FileExistsError
+        ``replace`` is false and ``path`` exists; ``tmp`` is removed.
+    """
+    tmp, path = Path(tmp), Path(path)
+    try:
+        os.chmod(tmp, _permissions_for(path))
+        if replace:
+            os.replace(tmp, path)
+            return path
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (some network or FAT file systems)
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.replace(tmp, path)
+            return path
+        os.unlink(tmp)
+        return path
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 @contextlib.contextmanager

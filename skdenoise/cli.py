@@ -7,13 +7,32 @@ Failures are reported as one line on stderr and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Options that do not fit together: reported in one line, exit status 2."""
+
+
+def _positive_seconds(text: str) -> float:
+    """A finite number of seconds above zero (for --chunk-seconds)."""
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from exc
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number of seconds above 0, got {text!r}"
+        )
+    return value
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -26,11 +45,24 @@ def _pair(text: str) -> tuple[float, float]:
     return low, high
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stderr`` is when a record comes."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):  # StreamHandler.__init__ assigns it; the property decides
+        pass
+
+
 def _setup_logging(verbose: bool) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
+        handlers=[_StderrHandler()],
     )
 
 
@@ -90,11 +122,44 @@ def _add_mix(sub) -> None:
         action="store_true",
         help="accept SNRs below 0 dB (refused by default)",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the set already in --out (its noisy/, clean/, noise/ and manifest.csv "
+        "are removed first); without it a non-empty --out is refused",
+    )
     p.set_defaults(func=_run_mix)
 
 
+MIX_OUTPUTS = ("noisy", "clean", "noise", "manifest.csv")
+
+
 def _run_mix(args) -> int:
+    import shutil
+
     from .datasets import make_noisy_speech, resolve_many
+
+    if args.sample_rate <= 0:
+        raise UsageError(f"--sample-rate must be a positive number of Hz, got {args.sample_rate}.")
+    if not (args.min_seconds >= 0 and args.min_seconds != float("inf")):
+        raise UsageError(f"--min-seconds must be a finite number >= 0, got {args.min_seconds:g}.")
+    if args.n_mixtures is not None and args.n_mixtures < 1:
+        raise UsageError(f"--n-mixtures must be >= 1, got {args.n_mixtures}.")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder.")
+    if out.is_dir() and any(out.iterdir()):
+        if not args.overwrite:
+            raise UsageError(
+                f"--out {out}: the folder is not empty; a new set would mix with what is there. "
+                "Choose an empty or new folder, or pass --overwrite to replace an earlier set."
+            )
+        for name in MIX_OUTPUTS:  # only what mix writes; nothing else in the folder
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
 
     speech = resolve_many(args.speech, what="speech", exclude_licenses=args.exclude_license)
     noise = resolve_many(args.noise, what="noise", exclude_licenses=args.exclude_license)
@@ -284,8 +349,13 @@ def _add_denoise(sub) -> None:
         help="denoise audio files",
         description="Denoise one file (-o OUT), several files, or a folder tree "
         "(--input-dir/--output-dir, relative paths kept). Outputs are mono, at each input's "
-        "rate and length, written atomically; inputs are never overwritten without "
-        "--overwrite. Any rate and channel count that soundfile reads is accepted.",
+        "rate and length, written atomically; no existing file is replaced without "
+        "--overwrite, not even one that another run creates meanwhile. Two inputs may not "
+        "share an output. An output that is a symbolic link is written through (the link "
+        "stays, its target gets the output). Under --input-dir, hidden files, the output "
+        "folder (when it lies inside) are left out, linked folders are followed and broken "
+        "links reported. Ctrl-C or SIGTERM leaves no temporary file behind. Any rate and "
+        "channel count that soundfile reads is accepted.",
     )
     p.add_argument("inputs", nargs="*", help="input audio files")
     p.add_argument("-o", "--output", help="output file (with exactly one input)")
@@ -316,15 +386,22 @@ def _add_denoise(sub) -> None:
         "unprocessed, faded in over the 5 dB below it; for speech recognisers (default: the "
         "model's, off)",
     )
-    p.add_argument(
+    writes = p.add_mutually_exclusive_group()
+    writes.add_argument(
         "--overwrite",
         action="store_true",
         help="replace existing outputs, inputs included (atomically)",
     )
+    writes.add_argument(
+        "--skip-existing",
+        action="store_true",
+        help="skip inputs whose output exists and is not older than the input (outputs are "
+        "only ever written whole): re-running an interrupted folder job finishes it",
+    )
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument(
         "--chunk-seconds",
-        type=float,
+        type=_positive_seconds,
         default=60.0,
         help="seconds of audio per chunk; bounds memory (default 60)",
     )
@@ -344,21 +421,38 @@ def _denoise_pairs(args) -> list[tuple[Path, Path]]:
 
     if args.input_dir:
         if args.inputs or args.output:
-            raise ValueError("give either input files or --input-dir, not both.")
+            raise UsageError("give either input files or --input-dir, not both.")
         if not args.output_dir:
-            raise ValueError("--input-dir needs --output-dir.")
+            raise UsageError("--input-dir needs --output-dir.")
         root, out = Path(args.input_dir), Path(args.output_dir)
-        return [(f, out / f.relative_to(root)) for f in list_audio(root)]
+        # An output folder inside the input folder is not read as input (re-runs would
+        # denoise the previous outputs again, one folder deeper each time).
+        files = list_audio(root, exclude=[out])
+        return _unique([(f, out / f.relative_to(root)) for f in files])
     if not args.inputs:
-        raise ValueError("give input files, or --input-dir and --output-dir.")
+        raise UsageError("give input files, or --input-dir and --output-dir.")
     inputs = [Path(p) for p in args.inputs]
     if args.output:
         if len(inputs) != 1:
-            raise ValueError("-o/--output takes exactly one input; use --output-dir for many.")
+            raise UsageError("-o/--output takes exactly one input; use --output-dir for many.")
         return [(inputs[0], Path(args.output))]
     if args.output_dir:
-        return [(f, Path(args.output_dir) / f.name) for f in inputs]
-    return [(f, f.with_name(f.stem + args.suffix + f.suffix)) for f in inputs]
+        return _unique([(f, Path(args.output_dir) / f.name) for f in inputs])
+    return _unique([(f, f.with_name(f.stem + args.suffix + f.suffix)) for f in inputs])
+
+
+def _unique(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """Refuse, before any work, two inputs that would be written to one output."""
+    seen: dict[str, Path] = {}
+    for src, dst in pairs:
+        key = os.path.realpath(dst)
+        if key in seen:
+            raise UsageError(
+                f"{seen[key]} and {src} would both be written to {dst}; give them different "
+                "names or output folders."
+            )
+        seen[key] = src
+    return pairs
 
 
 def _load_model(path: str | None, sample_rate: int | None = 8000, backend: str | None = None):
@@ -385,7 +479,15 @@ def _model_rate_for(path: Path) -> int:
 
 
 def _denoise_shard(
-    model: str | None, pairs, dry, bypass_snr, overwrite, chunk_seconds, progress, backend
+    model: str | None,
+    pairs,
+    dry,
+    bypass_snr,
+    overwrite,
+    chunk_seconds,
+    progress,
+    backend,
+    skip_existing=False,
 ):
     """Denoise ``pairs`` with one model file, or without one with the shipped model whose
     rate suits each file (see :func:`skdenoise.pipeline.pretrained_rate_for`)."""
@@ -404,7 +506,10 @@ def _denoise_shard(
             chunk_seconds=chunk_seconds,
         )
         done = denoiser.denoise_files(
-            [pairs[i] for i in index], overwrite=overwrite, progress=progress
+            [pairs[i] for i in index],
+            overwrite=overwrite,
+            skip_existing=skip_existing,
+            progress=progress,
         )
         for i, result in zip(index, done):
             results[i] = result
@@ -414,7 +519,7 @@ def _denoise_shard(
 def _run_denoise(args) -> int:
     pairs = _denoise_pairs(args)
     if args.jobs < 1:
-        raise ValueError("--jobs must be >= 1.")
+        raise UsageError("--jobs must be >= 1.")
     progress = not args.no_progress
     if args.jobs == 1 or len(pairs) < 2:
         results = _denoise_shard(
@@ -426,6 +531,7 @@ def _run_denoise(args) -> int:
             args.chunk_seconds,
             progress,
             args.backend,
+            args.skip_existing,
         )
     else:
         from joblib import Parallel, delayed
@@ -441,6 +547,7 @@ def _run_denoise(args) -> int:
                 args.chunk_seconds,
                 False,
                 args.backend,
+                args.skip_existing,
             )
             for shard in shards
             if shard
@@ -450,10 +557,12 @@ def _run_denoise(args) -> int:
     failed = [r for r in results if r.error]
     for r in failed:
         print(f"skdenoise denoise: {r.error}", file=sys.stderr)
-    ok = len(results) - len(failed)
-    seconds = sum(r.seconds for r in results)
+    skipped = [r for r in results if r.skipped]
+    ok = len(results) - len(failed) - len(skipped)
+    seconds = sum(r.seconds for r in results if not r.skipped and not r.error)
     print(
         f"denoised {ok} of {len(results)} files ({seconds:.1f} s of audio)"
+        + (f"; {len(skipped)} skipped (output exists)" if skipped else "")
         + (f"; {len(failed)} failed" if failed else "")
     )
     return EXIT_FAILED if failed else EXIT_OK
@@ -564,11 +673,11 @@ def _run_evaluate(args) -> int:
     )
 
     if args.clean_dir and not args.noisy_dir:
-        raise ValueError("--clean-dir needs --noisy-dir.")
+        raise UsageError("--clean-dir needs --noisy-dir.")
     if args.asr_threads < 1:
-        raise ValueError("--asr-threads must be >= 1.")
+        raise UsageError("--asr-threads must be >= 1.")
     if not args.dnsmos_hop > 0:
-        raise ValueError("--dnsmos-hop must be a positive number of seconds.")
+        raise UsageError("--dnsmos-hop must be a positive number of seconds.")
     reference_free = bool(args.noisy_dir and not args.clean_dir)
     items = read_pairs(args.manifest, noisy_dir=args.noisy_dir, clean_dir=args.clean_dir)
     if args.passthrough:
@@ -660,16 +769,114 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = [_add_denoise, _add_evaluate, _add_train, _add_mix]
 
 
+class _NativeLogFilter:
+    """Drop TensorFlow's and absl's C++ log lines from file descriptor 2 while a command
+    runs (they bypass Python and ``TF_CPP_MIN_LOG_LEVEL`` does not silence them all).
+
+    Python's own ``sys.stderr`` (progress bars, logging, error lines) writes straight to the
+    real stderr, in order with stdout; native writes to descriptor 2 go through a pipe whose
+    reader drops the lines in absl's log format and passes everything else on.
+    """
+
+    LINE = re.compile(
+        rb"^(?:[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\]"
+        rb"|WARNING: All log messages before absl::InitializeLog"
+        rb"|To enable the following instructions:)"
+    )
+    STARTS = (b"I", b"W", b"E", b"F", b"T")  # what a filtered line can start with
+
+    def __enter__(self):
+        import threading
+
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            read, write = os.pipe()
+            os.dup2(write, 2)
+            os.close(write)
+        except OSError:  # no file descriptor 2 to filter: leave it alone
+            self.saved = None
+            return self
+        self.thread = threading.Thread(target=self._pump, args=(read,), daemon=True)
+        self.thread.start()
+        self.python_stderr = sys.stderr
+        if sys.stderr is not sys.__stderr__:  # redirected by the caller: leave it be
+            self.python_stderr = None
+            return self
+        sys.stderr = open(
+            self.saved,
+            "w",
+            buffering=1,
+            encoding=getattr(self.python_stderr, "encoding", None) or "utf-8",
+            errors="backslashreplace",
+            closefd=False,
+        )
+        return self
+
+    def _emit(self, piece: bytes) -> None:
+        if not self.LINE.match(piece):
+            os.write(self.saved, piece)
+
+    def _pump(self, read: int) -> None:
+        pending = b""
+        try:
+            while chunk := os.read(read, 65536):
+                pending += chunk
+                while (cut := re.search(rb"[\r\n]", pending)) is not None:
+                    self._emit(pending[: cut.end()])
+                    pending = pending[cut.end() :]
+                if pending and not pending.startswith(self.STARTS):
+                    os.write(self.saved, pending)  # e.g. a progress bar: show it now
+                    pending = b""
+            if pending:
+                self._emit(pending)
+        finally:
+            os.close(read)
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            return False
+        sys.stderr.flush()
+        if self.python_stderr is not None:
+            sys.stderr.close()
+            sys.stderr = self.python_stderr
+        os.dup2(self.saved, 2)  # closes the pipe's last writer: the pump sees its end
+        self.thread.join(timeout=5)
+        os.close(self.saved)
+        return False
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM raises KeyboardInterrupt, so that a terminated run cleans up as Ctrl-C does
+    (only in the main thread, where Python delivers signals)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``skdenoise`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
+    _interrupt_on_sigterm()
+    quiet = contextlib.nullcontext() if args.verbose else _NativeLogFilter()
     try:
-        return int(args.func(args) or EXIT_OK)
+        with quiet:
+            _setup_logging(args.verbose)  # its handler writes to the stderr now in use
+            return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         print("skdenoise: interrupted", file=sys.stderr)
         return 130
+    except UsageError as exc:
+        print(f"skdenoise {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (OSError, ValueError, TypeError, KeyError) as exc:
         print(f"skdenoise {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -58,6 +58,9 @@ __all__ = [
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".au", ".opus"})
 #: Shortest usable noise, in seconds.
 MIN_NOISE_SECONDS = 0.010
+#: A noise shorter than this (seconds) that has to be looped is warned about: repeating a
+#: short sound turns it into a buzz at its repetition rate.
+SHORT_LOOP_SECONDS = 0.5
 #: Offsets tried before a noise recording is refused as silent where it is cut.
 SILENT_SEGMENT_DRAWS = 20
 #: Columns of the manifest written by :func:`make_noisy_speech`.
@@ -400,14 +403,39 @@ def write_manifest(
     return path
 
 
-def list_audio(folder: PathLike) -> list[Path]:
-    """Audio files below ``folder`` (recursively), sorted by path."""
+def list_audio(folder: PathLike, *, exclude: Sequence[PathLike] = ()) -> list[Path]:
+    """Audio files below ``folder`` (recursively), sorted by path.
+
+    Hidden files and folders (names starting with ".", such as the temporary files of an
+    interrupted run) are left out, and so is everything below a folder of ``exclude`` (e.g.
+    an output folder inside the input folder). Symbolic links to folders are followed (each
+    real folder once); a link to a file that does not exist is listed, so that the run
+    reports it instead of skipping it silently.
+    """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(
+            f"{folder}: is a file, not a folder; give it as an input file instead."
+        )
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder.")
-    files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
-    )
+    excluded = {os.path.realpath(p) for p in exclude}
+    seen: set[str] = set()
+    files = []
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen or real in excluded:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            path = Path(root) / name
+            if name.startswith(".") or path.suffix.lower() not in AUDIO_EXTENSIONS:
+                continue
+            if path.is_file() or (path.is_symlink() and not path.exists()):
+                files.append(path)
+    files.sort()
     if not files:
         raise AudioError(
             f"{folder}: no audio files ({', '.join(sorted(AUDIO_EXTENSIONS))}) in this folder."
@@ -620,6 +648,10 @@ def make_noisy_speech(
     n = len(speech_rows) if n_mixtures is None else int(n_mixtures)
     if n < 1:
         raise ValueError(f"n_mixtures must be >= 1, got {n_mixtures!r}.")
+    if not (isinstance(sample_rate, (int, np.integer)) and sample_rate > 0):
+        raise ValueError(f"sample_rate must be a positive number of Hz, got {sample_rate!r}.")
+    if not (min_seconds >= 0 and np.isfinite(min_seconds)):
+        raise ValueError(f"min_seconds must be a finite number >= 0, got {min_seconds!r}.")
     seed = int(np.random.SeedSequence(random_state).generate_state(1)[0])
     master = np.random.default_rng(seed)
     order = master.permutation(len(speech_rows))
@@ -628,6 +660,7 @@ def make_noisy_speech(
     out = Path(out_dir) if out_dir is not None else None
     width = len(str(n - 1))
     rows, noisy_list, clean_list, noise_list = [], [], [], []
+    short_noises: set[str] = set()
     indices = range(n)
     if progress:
         from tqdm.auto import tqdm
@@ -638,10 +671,13 @@ def make_noisy_speech(
         s_row = speech_rows[order[i % len(speech_rows)]]
         n_row = _choose_noise(noise_rows, rng, noise_balance)
         clean = _pad_to(_load_speech(s_row, sample_rate), int(min_seconds * sample_rate), rng)
+        noise_wave = _load_noise(n_row, sample_rate)
+        if len(noise_wave) < min(len(clean), SHORT_LOOP_SECONDS * sample_rate):
+            short_noises.add(n_row["path"])
         try:
             mixture = mix_at_snr(
                 clean,
-                _load_noise(n_row, sample_rate),
+                noise_wave,
                 snr_order[i],
                 rng=rng,
                 sample_rate=sample_rate,
@@ -682,6 +718,13 @@ def make_noisy_speech(
             noisy_list.append(mixture.noisy)
             clean_list.append(mixture.clean)
             noise_list.append(mixture.noise)
+    for path in sorted(short_noises):
+        logger.warning(
+            "%s: a noise this short was looped to the speech's length; a repeated short sound "
+            "becomes a buzz at its repetition rate: use noise of at least %g s.",
+            path,
+            SHORT_LOOP_SECONDS,
+        )
     if out is not None:
         write_manifest(_relative_rows(rows, out), out / "manifest.csv", MANIFEST_COLUMNS)
     return MixtureSet(

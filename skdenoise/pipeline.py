@@ -137,8 +137,13 @@ def read_model_meta(path: PathLike) -> dict:
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(f"{path}: not a skdenoise model file ({exc}).") from exc
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        # numpy's own message would suggest allow_pickle, unsafe for a file of unknown
+        # origin: a model file never holds pickled data, so say what it is not instead.
+        raise ValueError(
+            f"{path}: not a skdenoise model file (expected the .npz archive that skdenoise "
+            "train or save_model writes; this file is damaged or of another kind)."
+        ) from exc
     if meta.get("format") != MODEL_FORMAT:
         raise ValueError(f"{path}: not a skdenoise model file.")
     if meta.get("format_version", 0) > MODEL_FORMAT_VERSION:

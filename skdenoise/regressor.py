@@ -457,6 +457,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.architecture_ = arch
         init_weights = self._warm_start(arch)  # takes the scales of the initial model
         monitor = _TrainingMonitor(self, has_validation=val is not None)
+        monitor.seed = seed
         monitor.restore_scales()  # before the loss captures them
         model = build_unet(**arch, seed=seed)
         if init_weights is not None:
@@ -496,6 +497,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 shuffle=True,
                 first_epoch=initial_epoch,
             )
+            monitor.epoch_data = fit_kwargs["x"]
             if val is not None:
                 val_steps = max(1, val.n_frames_hint() // batch_size)
                 fit_kwargs["validation_data"] = _stream_batches(
@@ -777,11 +779,15 @@ def _stream_batches(
 ):
     """A ``keras.utils.PyDataset`` of ``steps`` batches per epoch pulled from a stream.
 
-    ``frames(epoch)`` yields scaled (input, target) frames for one pass over the source;
-    passes follow one another (epoch numbers increase), independently of Keras' epochs.
-    With ``shuffle``, frames go through a seeded shuffle buffer. With ``restart``, every
-    Keras epoch starts again at the beginning of pass 0 (a fixed validation set gives the
-    same batches at every evaluation).
+    ``frames(epoch)`` yields scaled (input, target) frames for one pass over the source.
+    Each training epoch ``e`` starts afresh (:meth:`start_epoch`, called by the training
+    monitor): pass ``e`` of the source, an empty shuffle buffer and a generator seeded by
+    ``(seed, e)``, running on into pass ``e + 1`` if pass ``e`` is short. So an epoch's
+    batches depend only on the seed and the epoch number, and a run resumed from a
+    checkpoint sees exactly the batches of an uninterrupted one. With ``shuffle``, frames
+    go through that seeded shuffle buffer. With ``restart``, every Keras epoch starts again
+    at the beginning of pass 0 (a fixed validation set gives the same batches at every
+    evaluation).
 
     Keras iterates a ``PyDataset`` to its end at every epoch, so no producer is left half
     way through a Python generator when training stops.
@@ -791,9 +797,12 @@ def _stream_batches(
     class StreamBatches(keras.utils.PyDataset):
         def __init__(self):
             super().__init__()
-            self.rng = np.random.default_rng(seed)
+            self.start_epoch(first_epoch)
+
+        def start_epoch(self, epoch: int) -> None:
+            self.rng = np.random.default_rng([seed, epoch])
             self.buffer: list = []
-            self._start(first_epoch)
+            self._start(epoch)
 
         def _start(self, epoch: int) -> None:
             self.epoch = epoch
@@ -870,6 +879,8 @@ class _MonitorMixin:
         self.steps: int | None = None
         self.bar = None
         self.path = Path(estimator.checkpoint_path) if estimator.checkpoint_path else None
+        self.seed: int | None = None
+        self.epoch_data = None  # the training stream, restarted at every epoch
 
     # ---- checkpoints
     def _signature(self) -> dict:
@@ -915,12 +926,23 @@ class _MonitorMixin:
         with np.load(self.path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             sig = self._signature()
-            if meta["signature"]["params"] != sig["params"] or (
-                meta["signature"]["settings"] != sig["settings"]
-            ):
+            then, now = meta["signature"], sig
+            differ = [
+                f"{key} {then['params'].get(key)!r} (checkpoint) vs {now['params'].get(key)!r}"
+                for key in sorted(set(then["params"]) | set(now["params"]))
+                if then["params"].get(key) != now["params"].get(key)
+            ] + [
+                f"spectral {key} {then['settings'].get(key)!r} (checkpoint) vs "
+                f"{now['settings'].get(key)!r}"
+                for key in sorted(set(then["settings"]) | set(now["settings"]))
+                if then["settings"].get(key) != now["settings"].get(key)
+            ]
+            if differ:
                 raise ValueError(
-                    f"{self.path}: this checkpoint was made with other parameters or spectral "
-                    "settings; delete it or choose another checkpoint_path."
+                    f"{self.path}: cannot resume: this checkpoint was made with other settings: "
+                    + "; ".join(differ)
+                    + ". Resume with the first run's options, or start again with another "
+                    "--out (checkpoint_path in the API) or after deleting the checkpoint."
                 )
             n_w = meta["n_weights"]
             model.set_weights([data[f"w{i}"] for i in range(n_w)])
@@ -967,6 +989,25 @@ class _MonitorMixin:
 
     # ---- Keras hooks
     def on_epoch_begin(self, epoch, logs=None):
+        # Every epoch from its own seed (dropout included, data too): resuming after epoch
+        # e gives the run that never stopped. Dropout draws from each layer's
+        # SeedGenerator, whose state advances with every call and is not among the saved
+        # weights: it is set here from (seed, epoch).
+        import keras
+
+        if self.seed is not None:
+            base = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0]) % 2**31
+            keras.utils.set_random_seed(base)
+            k = 0
+            for layer in self.model._flatten_layers(include_self=False):
+                generator = getattr(layer, "seed_generator", None)
+                if generator is None:
+                    continue
+                state = keras.ops.convert_to_numpy(generator.state)
+                generator.state.assign(np.array([base + k, 0], dtype=state.dtype))
+                k += 1
+        if self.epoch_data is not None:
+            self.epoch_data.start_epoch(epoch)
         if self.estimator.verbose:
             from tqdm.auto import tqdm
 

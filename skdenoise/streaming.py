@@ -15,8 +15,11 @@ and files are gathered into large model calls.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
+import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,7 +30,14 @@ import numpy as np
 import soundfile as sf
 
 from . import spectral
-from .audio import AudioError, PathLike, fit_length, open_writer, resample_stream
+from .audio import (
+    AudioError,
+    PathLike,
+    commit_file,
+    fit_length,
+    open_writer,
+    resample_stream,
+)
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -212,13 +222,46 @@ def _resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
                     break
 
 
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether a write failed for want of space (libsndfile reports only "System error")."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def write_error(exc: BaseException, destination: Path) -> OSError:
+    """A one-line error for a failed write that names the output, and says so when the
+    disk is full."""
+    if _disk_full(exc, destination.parent):
+        return OSError(
+            errno.ENOSPC,
+            f"{destination}: the disk is full (no space left on device); the output was not "
+            "written. Free some space and run again (--skip-existing keeps the finished files).",
+        )
+    return OSError(f"{destination}: cannot write the output ({exc}).")
+
+
 class _Writer:
     """Writes a file's output in order, resampling back to the file's rate on the fly."""
 
     def __init__(
-        self, tmp: Path, model_rate: int, out_rate: int, n_out: int, fmt: str, subtype: str
+        self,
+        tmp: Path,
+        model_rate: int,
+        out_rate: int,
+        n_out: int,
+        fmt: str,
+        subtype: str,
+        destination: Path,
     ):
-        self.fh = open_writer(tmp, sample_rate=out_rate, subtype=subtype, fmt=fmt)
+        self.destination = destination
+        try:
+            self.fh = open_writer(tmp, sample_rate=out_rate, subtype=subtype, fmt=fmt)
+        except (OSError, RuntimeError) as exc:
+            raise write_error(exc, destination) from exc
         self.n_out = n_out
         self.written = 0
         self.stream = None
@@ -235,11 +278,17 @@ class _Writer:
         if not self.fh.subtype.startswith(("FLOAT", "DOUBLE")):
             self.clipped = max(self.clipped, float(np.abs(samples).max(initial=0.0)))
             samples = np.clip(samples, -1.0, 1.0)
-        self.fh.write(samples)
+        try:
+            self.fh.write(samples)
+        except (OSError, RuntimeError) as exc:
+            raise write_error(exc, self.destination) from exc
         self.written += len(samples)
 
     def close(self) -> None:
-        self.fh.close()
+        try:
+            self.fh.close()
+        except (OSError, RuntimeError) as exc:
+            raise write_error(exc, self.destination) from exc
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -253,6 +302,7 @@ class FileResult:
     destination: str
     seconds: float = 0.0
     error: str | None = None
+    skipped: bool = False
 
 
 @dataclass(eq=False)
@@ -267,6 +317,7 @@ class _Job:
     fail: Callable[[str], None]
     plans: list = field(default_factory=list)
     failed: bool = False
+    done: bool = False
 
 
 @dataclass(eq=False)
@@ -368,6 +419,7 @@ class Denoiser:
         task.job.emit(out, task.last)
         if task.last:
             task.job.finish()
+            task.job.done = True
 
     def run(self, jobs: Iterable[_Job], progress=None) -> None:
         """Process jobs, gathering the frames of many chunks into each model call.
@@ -470,6 +522,7 @@ class Denoiser:
         pairs: Sequence[tuple[PathLike, PathLike]],
         *,
         overwrite: bool = False,
+        skip_existing: bool = False,
         progress: bool = False,
     ) -> list[FileResult]:
         """Denoise files; each output has its input's rate and length, written atomically.
@@ -477,25 +530,45 @@ class Denoiser:
         Parameters
         ----------
         pairs : sequence of (source, destination)
+            A destination that is a symbolic link is written through: the link stays and
+            the file it points to gets the output.
         overwrite : bool
             Allow replacing an existing destination, the input itself included (atomic).
-            Without it an existing destination is an error for that file.
+            Without it an existing destination is an error for that file, also when another
+            process creates it while this one is working (it is never replaced).
+        skip_existing : bool
+            Skip a file whose destination exists and is not older than it (outputs are only
+            ever committed whole, so it is complete): re-running an interrupted folder job
+            finishes it.
         progress : bool
-            Show a progress bar (in seconds of audio).
+            Show a progress bar (in seconds of audio, counted before the work starts).
 
         Returns
         -------
         list of FileResult
             One per pair, in order; failures carry a one-line ``error`` and do not stop the
-            other files.
+            other files; skipped files have ``skipped=True``.
+
+        Notes
+        -----
+        If the run is interrupted (KeyboardInterrupt, or SIGTERM turned into one by the
+        command line), the temporary files of the recordings in flight are removed before
+        the exception propagates; finished outputs stay.
         """
         results = [FileResult(str(src), str(dst)) for src, dst in pairs]
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
+            total = 0.0
+            for src, _ in pairs:
+                try:
+                    info = sf.info(src)
+                    total += info.frames / info.samplerate
+                except Exception:  # reported by the run, with the file's name
+                    continue
             bar = tqdm(
-                total=0,
+                total=total,
                 unit="s",
                 desc="denoising",
                 bar_format=("{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]"),
@@ -506,18 +579,27 @@ class Denoiser:
                 span = (task.plan.b - task.plan.a) if task.plan else task.job.n
                 bar.update(span / self.sample_rate)
 
+        opened: list[_Job] = []
+
         def jobs() -> Iterator[_Job]:
             for result in results:
-                job = self._open(result, overwrite)
+                job = self._open(result, overwrite, skip_existing)
                 if job is None:
+                    if bar is not None and result.skipped:
+                        bar.update(result.seconds)
                     continue
-                if bar is not None:
-                    bar.total += job.n / self.sample_rate
-                    bar.refresh()
+                opened.append(job)
                 yield job
 
         try:
             self.run(jobs(), progress=on_task)
+        except BaseException:
+            # Interrupted: remove the temporary files of every recording in flight.
+            for job in opened:
+                if not job.failed and not job.done:
+                    job.failed = True
+                    job.fail("interrupted")
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -525,8 +607,13 @@ class Denoiser:
 
     # ---- file jobs
 
-    def _open(self, result: FileResult, overwrite: bool) -> _Job | None:
+    def _open(
+        self, result: FileResult, overwrite: bool, skip_existing: bool = False
+    ) -> _Job | None:
         src, dst = Path(result.source), Path(result.destination)
+        if dst.is_symlink():
+            # Written through: the link stays, the file it points to gets the output.
+            dst = Path(os.path.realpath(dst))
         cleanup: list[Path] = []
         reader = writer = None
 
@@ -543,12 +630,33 @@ class Denoiser:
 
         try:
             if not src.exists():
+                if src.is_symlink():
+                    raise FileNotFoundError(
+                        f"{src}: broken symbolic link (it points to {os.readlink(src)}, "
+                        "which does not exist)."
+                    )
                 raise FileNotFoundError(f"{src}: no such file.")
+            if src.is_dir():
+                raise IsADirectoryError(
+                    f"{src}: is a folder, not an audio file; use --input-dir for a folder."
+                )
             same = dst.exists() and os.path.samefile(src, dst)
+            if (
+                skip_existing
+                and not same
+                and dst.is_file()
+                and dst.stat().st_mtime >= src.stat().st_mtime
+            ):
+                result.skipped = True
+                with contextlib.suppress(Exception):
+                    info = sf.info(src)
+                    result.seconds = info.frames / info.samplerate
+                return None
             if dst.exists() and not overwrite:
                 what = "it is the input itself" if same else "it exists"
                 raise FileExistsError(
-                    f"{src}: not written to {dst}: {what}; pass --overwrite to replace it."
+                    f"{src}: not written to {dst}: {what}; pass --overwrite to replace it"
+                    + ("." if same else ", or --skip-existing to keep it.")
                 )
             try:
                 info = sf.info(src)
@@ -579,7 +687,7 @@ class Denoiser:
             os.close(fd)
             cleanup.append(Path(tmp_out))
             writer = _Writer(
-                Path(tmp_out), self.sample_rate, info.samplerate, info.frames, fmt, subtype
+                Path(tmp_out), self.sample_rate, info.samplerate, info.frames, fmt, subtype, dst
             )
         except Exception as exc:  # reported per file
             fail(str(exc))
@@ -590,7 +698,13 @@ class Denoiser:
             reader.close()
             if writer.clipped > 1.0:
                 logger.warning("%s: output peak %.2f clipped to full scale.", dst, writer.clipped)
-            os.replace(cleanup[-1], dst)
+            try:
+                commit_file(cleanup[-1], dst, replace=overwrite)
+            except FileExistsError as exc:
+                raise FileExistsError(
+                    f"{src}: not written to {dst}: another process created it meanwhile; "
+                    "pass --overwrite to replace it."
+                ) from exc
             for path in cleanup[:-1]:
                 path.unlink(missing_ok=True)
             result.seconds = info.frames / info.samplerate

@@ -7,6 +7,7 @@ number or order of recordings.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,6 +17,8 @@ from . import spectral
 from .audio import check_recordings, load_waveforms
 from .batch import SpectrogramBatch, WaveformBatch, WaveformList, is_frame_source
 from .spectral import SpectralSettings
+
+logger = logging.getLogger(__name__)
 
 
 class _Stateless(TransformerMixin, BaseEstimator):
@@ -119,7 +122,16 @@ class WaveformLoader(_Stateless):
                     f"{self.sample_rate} Hz."
                 )
             return X
-        waveforms, names = self._load(X, "X")
+        # Silence in, silence out (as `skdenoise denoise` does with a silent file): one
+        # silent recording must not abort a whole batch.
+        waveforms, names = self._load(X, "X", allow_silent=True)
+        silent = [name for name, w in zip(names, waveforms) if not np.any(w)]
+        if silent:
+            logger.warning(
+                "%d silent recording(s) (every sample zero), e.g. %s: they come out silent.",
+                len(silent),
+                silent[0],
+            )
         return WaveformBatch(tuple(waveforms), int(self.sample_rate), tuple(names))
 
     def fit_transform(self, X, y=None, **fit_params) -> WaveformBatch:
