@@ -378,6 +378,13 @@ def _add_denoise(sub) -> None:
         help="share of the input mixed into the output, 0-1 (default: the model's)",
     )
     p.add_argument(
+        "--preset",
+        choices=("asr",),
+        default=None,
+        help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
+        "speech recognisers (see the model card); --dry and --bypass-snr override it",
+    )
+    p.add_argument(
         "--bypass-snr",
         type=float,
         default=None,
@@ -455,10 +462,15 @@ def _unique(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def _load_model(path: str | None, sample_rate: int | None = 8000, backend: str | None = None):
+def _load_model(
+    path: str | None,
+    sample_rate: int | None = 8000,
+    backend: str | None = None,
+    preset: str | None = None,
+):
     from .pipeline import load_model, load_pretrained
 
-    pipe = load_model(path) if path else load_pretrained(sample_rate)
+    pipe = load_model(path, preset=preset) if path else load_pretrained(sample_rate, preset=preset)
     if backend is not None:
         pipe.set_params(unet__backend=backend)
     return pipe
@@ -488,6 +500,7 @@ def _denoise_shard(
     progress,
     backend,
     skip_existing=False,
+    preset=None,
 ):
     """Denoise ``pairs`` with one model file, or without one with the shipped model whose
     rate suits each file (see :func:`skdenoise.pipeline.pretrained_rate_for`)."""
@@ -500,7 +513,7 @@ def _denoise_shard(
     results: list = [None] * len(pairs)
     for rate, index in sorted(groups.items()):
         denoiser = Denoiser(
-            _load_model(model, rate, backend),
+            _load_model(model, rate, backend, preset),
             dry=dry,
             bypass_snr_db=bypass_snr,
             chunk_seconds=chunk_seconds,
@@ -532,6 +545,7 @@ def _run_denoise(args) -> int:
             progress,
             args.backend,
             args.skip_existing,
+            args.preset,
         )
     else:
         from joblib import Parallel, delayed
@@ -548,6 +562,7 @@ def _run_denoise(args) -> int:
                 False,
                 args.backend,
                 args.skip_existing,
+                args.preset,
             )
             for shard in shards
             if shard
@@ -600,6 +615,13 @@ def _add_evaluate(sub) -> None:
         "--passthrough", action="store_true", help="score the unprocessed input (no model)"
     )
     p.add_argument("--dry", type=float, default=None, help="dry mix override, 0-1")
+    p.add_argument(
+        "--preset",
+        choices=("asr",),
+        default=None,
+        help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
+        "speech recognisers (see the model card); --dry and --bypass-snr override it",
+    )
     p.add_argument(
         "--bypass-snr",
         type=float,
@@ -686,7 +708,7 @@ def _run_evaluate(args) -> int:
         from .pipeline import pretrained_rate_for
 
         default_rate = None if args.model else pretrained_rate_for(args.sample_rate or 8000)
-        pipe = _load_model(args.model, default_rate)
+        pipe = _load_model(args.model, default_rate, preset=args.preset)
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:

@@ -1019,13 +1019,14 @@ class MixtureStream(FrameSource):
         values = _snr_list(self.snrs, allow_negative=True)
         return values[int(rng.integers(len(values)))]
 
-    def mixtures(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
-        """Yield ``(noisy, clean, snr_db)`` waveforms of one pass, one mixture at a time.
+    def mixtures(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray, float, dict]]:
+        """Yield ``(noisy, clean, snr_db, speech_row)`` of one pass, one mixture at a time.
 
         Every draw (segment, noise, SNR, level, augmentation) comes from a generator seeded
         by ``(random_state, epoch, k)``, so a pass is reproduced exactly from the seed and
         the epoch, e.g. when training resumes. ``clean`` is the target: the speech through
-        the same room and channel as in ``noisy``, at the same level.
+        the same room and channel as in ``noisy``, at the same level; ``speech_row`` is the
+        source row of the speech (its ``transcript``, ``speaker``...).
         """
         epoch = 0 if self.fixed else epoch
         seed = int(np.random.SeedSequence(self.random_state).generate_state(1)[0])
@@ -1060,12 +1061,12 @@ class MixtureStream(FrameSource):
             noisy, clean = mixture.noisy * gain, mixture.clean * gain
             if self.augmentation is not None:
                 noisy = self.augmentation.input_path(noisy, rng)
-            yield noisy, clean, snr
+            yield noisy, clean, snr, row
 
     def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(noisy_db, clean_db)`` frame stacks, one mixture at a time."""
         self._require_settings()
-        for noisy, clean, _ in self.mixtures(epoch):
+        for noisy, clean, _, _ in self.mixtures(epoch):
             yield self._pair_frames(noisy, clean)
 
     def _babble(self, row: dict, n_samples: int, rng: np.random.Generator) -> np.ndarray | None:

@@ -84,7 +84,24 @@ def _json_params(estimator) -> dict:
     return params
 
 
-def save_model(pipe: Pipeline, path: PathLike, *, dtype: str = "float32") -> Path:
+#: Parameters a preset may set (the rebuild step's: they change no weight).
+PRESET_PARAMS = ("rebuild__dry", "rebuild__bypass_snr_db")
+
+
+def _check_presets(presets: dict | None) -> dict:
+    presets = dict(presets or {})
+    for name, values in presets.items():
+        unknown = set(values) - set(PRESET_PARAMS)
+        if unknown:
+            raise ValueError(
+                f"preset {name!r} sets {sorted(unknown)}; a preset may set only {PRESET_PARAMS}."
+            )
+    return presets
+
+
+def save_model(
+    pipe: Pipeline, path: PathLike, *, dtype: str = "float32", presets: dict | None = None
+) -> Path:
     """Save a fitted denoising pipeline to a ``.npz`` model file (atomically).
 
     Parameters
@@ -96,6 +113,10 @@ def save_model(pipe: Pipeline, path: PathLike, *, dtype: str = "float32") -> Pat
     dtype : {"float32", "float16"}
         Storage type of the weights (``float16`` halves the file; weights are converted
         back to float32 on loading).
+    presets : dict, optional
+        Named settings stored with the model, e.g. ``{"asr": {"rebuild__dry": 0.2,
+        "rebuild__bypass_snr_db": 10.0}}``, applied by ``load_model(path, preset="asr")``
+        and ``skdenoise denoise --preset asr`` (only :data:`PRESET_PARAMS`).
 
     Returns
     -------
@@ -114,10 +135,12 @@ def save_model(pipe: Pipeline, path: PathLike, *, dtype: str = "float32") -> Pat
     params = {name: _json_params(step) for name, step in pipe.steps}
     params["unet"]["checkpoint_path"] = None
     params["unet"]["init_model"] = None  # a path on the training machine
+    presets = _check_presets(presets)
     meta = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "skdenoise_version": __version__,
+        "presets": presets,
         "params": params,
         "fitted": fitted,
         "n_weights": len(weights),
@@ -154,8 +177,20 @@ def read_model_meta(path: PathLike) -> dict:
     return meta
 
 
-def load_model(path: PathLike) -> Pipeline:
+def model_presets(path: PathLike) -> dict:
+    """The presets stored in a model file (name -> parameters); ``{}`` if none."""
+    return dict(read_model_meta(path).get("presets") or {})
+
+
+def load_model(path: PathLike, *, preset: str | None = None) -> Pipeline:
     """Load a pipeline saved by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    preset : str, optional
+        Apply this preset stored in the model file (e.g. ``"asr"``: the dry mix and SNR
+        bypass chosen for speech recognisers).
 
     Returns
     -------
@@ -168,6 +203,14 @@ def load_model(path: PathLike) -> Pipeline:
     for name, params in meta["params"].items():
         pipe.named_steps[name].set_params(**params)
     pipe.named_steps["unet"]._restore_fitted(meta["fitted"], read_model_weights(path, meta))
+    if preset is not None:
+        presets = meta.get("presets") or {}
+        if preset not in presets:
+            raise ValueError(
+                f"{path}: no preset {preset!r} in this model file (it has "
+                f"{sorted(presets) or 'none'})."
+            )
+        pipe.set_params(**presets[preset])
     return pipe
 
 
@@ -209,13 +252,15 @@ def pretrained_path(sample_rate: int = 8000) -> Path:
     return path
 
 
-def load_pretrained(sample_rate: int = 8000) -> Pipeline:
+def load_pretrained(sample_rate: int = 8000, *, preset: str | None = None) -> Pipeline:
     """The shipped default model, a fitted denoising pipeline (loads offline).
 
     Parameters
     ----------
     sample_rate : int, default=8000
         Rate of the model in Hz. Inputs at other rates are resampled to it by the pipeline.
+    preset : str, optional
+        A preset stored with the model, e.g. ``"asr"`` (see the model card).
 
     Returns
     -------
@@ -230,4 +275,4 @@ def load_pretrained(sample_rate: int = 8000) -> Pipeline:
     >>> out[0].shape
     (8000,)
     """
-    return load_model(pretrained_path(sample_rate))
+    return load_model(pretrained_path(sample_rate), preset=preset)

@@ -142,7 +142,8 @@ def test_snr_after_augmentation_is_the_requested_one(tmp_path):
         speech=speech, noise=noise, snr_range=(-5, 20), augmentation=augmentation
     )
     count = 0
-    for noisy, clean, snr in stream.mixtures(0):
+    for noisy, clean, snr, row in stream.mixtures(0):
+        assert row in speech
         assert noisy.shape == clean.shape
         measured = measure_snr(clean, noisy - clean, RATE)
         assert measured == pytest.approx(snr, abs=0.3)
@@ -153,9 +154,9 @@ def test_snr_after_augmentation_is_the_requested_one(tmp_path):
 def test_augmented_stream_is_reproducible_and_changes_per_epoch(tmp_path):
     speech, noise = _sources(tmp_path)
     stream = MixtureStream(speech=speech, noise=noise, augmentation=Augmentation(), random_state=3)
-    first = [n for n, _, _ in stream.mixtures(1)]
-    again = [n for n, _, _ in stream.mixtures(1)]
-    other = [n for n, _, _ in stream.mixtures(2)]
+    first = [n for n, *_ in stream.mixtures(1)]
+    again = [n for n, *_ in stream.mixtures(1)]
+    other = [n for n, *_ in stream.mixtures(2)]
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
     assert any(len(a) != len(b) or not np.array_equal(a, b) for a, b in zip(first, other))
@@ -168,7 +169,7 @@ def test_channel_reaches_the_clean_target(tmp_path):
         channel_p=1.0, room_p=0.0, codec_p=0.0, clip_p=0.0, extra_noise_p=0.0, babble_p=0.0
     )
     stream = MixtureStream(speech=speech, noise=noise, augmentation=always)
-    for _, clean, _ in stream.mixtures(0):
+    for _, clean, *_ in stream.mixtures(0):
         spectrum = np.abs(np.fft.rfft(clean.astype(np.float64))) ** 2
         freqs = np.fft.rfftfreq(len(clean), 1 / RATE)
         low = spectrum[freqs < 100].sum() / spectrum.sum()

@@ -176,3 +176,33 @@ def test_evaluate_refuses_pairs_of_different_lengths(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0
     assert "a.wav" in err and "aligned" in err
+
+
+def test_presets_travel_in_the_model_file(fitted_tiny, tmp_path, capsys):
+    from skdenoise import load_model, save_model
+    from skdenoise.cli import main
+    from skdenoise.pipeline import model_presets
+
+    path = save_model(
+        fitted_tiny,
+        tmp_path / "m.npz",
+        presets={"asr": {"rebuild__dry": 0.3, "rebuild__bypass_snr_db": 10.0}},
+    )
+    assert model_presets(path)["asr"]["rebuild__dry"] == 0.3
+    pipe = load_model(path, preset="asr")
+    assert pipe.named_steps["rebuild"].dry == 0.3
+    assert pipe.named_steps["rebuild"].bypass_snr_db == 10.0
+    assert load_model(path).named_steps["rebuild"].dry == fitted_tiny.named_steps["rebuild"].dry
+    with pytest.raises(ValueError, match="no preset 'loud'"):
+        load_model(path, preset="loud")
+    with pytest.raises(ValueError, match="may set only"):
+        save_model(fitted_tiny, tmp_path / "bad.npz", presets={"x": {"unet__filters": 4}})
+    # The command line applies it; an explicit --dry overrides it.
+    voice = syllables(rate=8000)
+    sf.write(tmp_path / "in.wav", voice, 8000)
+    base = ["denoise", str(tmp_path / "in.wav"), "--model", str(path), "--no-progress"]
+    assert main([*base, "-o", str(tmp_path / "a.wav"), "--preset", "asr"]) == 0
+    assert main([*base, "-o", str(tmp_path / "b.wav"), "--dry", "0.3", "--bypass-snr", "10"]) == 0
+    a, _ = sf.read(tmp_path / "a.wav")
+    b, _ = sf.read(tmp_path / "b.wav")
+    np.testing.assert_array_equal(a, b)

@@ -1,0 +1,8 @@
+"""``python -m skdenoise``: the same as the ``skdenoise`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
