@@ -788,7 +788,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = [_add_denoise, _add_evaluate, _add_train, _add_mix]
+def _add_export(sub) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a model's network for use outside Python",
+        description="Write the network of a model file as a LiteRT (TensorFlow Lite) "
+        "flatbuffer, and beside it OUT.json with the spectral settings, input/output tensors "
+        "and scales needed to run it (see skdenoise.compiled.export_tflite).",
+    )
+    p.add_argument("model", help="model file (.npz), or 'pretrained' for the shipped 8 kHz one")
+    p.add_argument("--format", choices=("tflite",), default="tflite")
+    p.add_argument("-o", "--output", help="file to write (default: MODEL with .tflite)")
+    p.add_argument("--batch", type=int, default=1, help="fixed batch size (default 1)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args) -> int:
+    from .compiled import export_tflite
+    from .pipeline import load_model, pretrained_path
+
+    model = pretrained_path(8000) if args.model == "pretrained" else Path(args.model)
+    out = Path(args.output) if args.output else Path(model).with_suffix(".tflite")
+    if args.batch < 1:
+        raise UsageError("--batch must be >= 1.")
+    for target in (out, out.with_name(out.name + ".json")):
+        if target.exists() and not args.overwrite:
+            raise FileExistsError(f"{target}: exists; pass --overwrite to replace it.")
+    flatbuffer, sidecar = export_tflite(load_model(model), out, batch=args.batch)
+    print(f"wrote {flatbuffer} and {sidecar}")
+    return EXIT_OK
+
+
+COMMANDS = [_add_denoise, _add_evaluate, _add_train, _add_mix, _add_export]
 
 
 class _NativeLogFilter:

@@ -32,7 +32,14 @@ from .audio import atomic_path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LiteRTRunner", "cache_dir", "compiled_runner", "litert_available", "model_key"]
+__all__ = [
+    "LiteRTRunner",
+    "cache_dir",
+    "compiled_runner",
+    "export_tflite",
+    "litert_available",
+    "model_key",
+]
 
 #: Environment variable naming the cache folder.
 CACHE_ENV = "SKDENOISE_CACHE_DIR"
@@ -195,3 +202,78 @@ def compiled_runner(
     except OSError as exc:
         logger.warning("could not cache the compiled model in %s: %s", path.parent, exc)
     return runner
+
+
+def export_tflite(pipe, path, *, batch: int = 1) -> tuple[Path, Path]:
+    """Write a fitted pipeline's network as a LiteRT (TensorFlow Lite) flatbuffer, with a JSON
+    file beside it that says how to feed it and read it, for use outside Python.
+
+    The network maps a batch of scaled noisy log-magnitude frames to a scaled noise
+    estimate; the JSON (``PATH.json``) records the spectral settings, the scales and the
+    steps around it:
+
+    1. STFT of the waveform at ``sample_rate`` (``n_fft``, ``hop_length``, Hann window,
+       centred), magnitude in dB: ``20 log10(|X|)`` floored at ``floor_db``, cut into frames
+       of ``frame_columns`` columns (:func:`skdenoise.spectral.log_magnitude_frames`);
+    2. input tensor ``[batch, n_freq, frame_columns, 1]`` float32:
+       ``(frames_db - input_mean) / input_scale``;
+    3. output tensor, same shape: ``noise_db = output * target_scale``, clipped to
+       ``[0, max_attenuation_db]`` when that is set;
+    4. ``clean_db = max(frames_db - noise_db, floor_db)``; rebuild with the noisy phase and
+       an inverse STFT with overlap-add (:func:`skdenoise.spectral.synthesise`).
+
+    Parameters
+    ----------
+    pipe : Pipeline
+        A fitted denoising pipeline (e.g. :func:`skdenoise.load_model`).
+    path : str or PathLike
+        The ``.tflite`` file to write (atomically); the JSON goes to ``path + ".json"``.
+    batch : int
+        The fixed batch size of the input tensor.
+
+    Returns
+    -------
+    (Path, Path)
+        The flatbuffer and the JSON.
+    """
+    regressor = pipe.named_steps["unet"]
+    regressor._check_fitted()
+    if int(batch) < 1:
+        raise ValueError(f"batch must be >= 1, got {batch!r}.")
+    settings = regressor.settings_
+    shape = (int(batch), *tuple(settings.frame_shape), 1)
+    content = convert(regressor.model_, shape)
+    path = Path(path)
+    sidecar = path.with_name(path.name + ".json")
+    description = {
+        "format": "skdenoise LiteRT export",
+        "input": {"name": "scaled noisy log-magnitude frames", "shape": list(shape)},
+        "output": {"name": "scaled noise log-magnitude", "shape": list(shape)},
+        "spectral": {
+            "sample_rate": settings.sample_rate,
+            "n_fft": settings.n_fft,
+            "hop_length": settings.hop_length,
+            "frame_length": settings.frame_length,
+            "frame_columns": int(settings.frame_shape[1]),
+            "n_freq": int(settings.frame_shape[0]),
+            "window": "hann",
+            "center": True,
+            "floor_db": settings.floor_db,
+        },
+        "input_mean": float(regressor.input_mean_),
+        "input_scale": float(regressor.input_scale_),
+        "target_scale": float(regressor.target_scale_),
+        "max_attenuation_db": regressor.max_attenuation_db,
+        "steps": [
+            "frames_db = 20*log10(|STFT|) floored at floor_db, in frames of frame_columns",
+            "input = (frames_db - input_mean) / input_scale",
+            "noise_db = clip(output * target_scale, 0, max_attenuation_db)",
+            "clean_db = max(frames_db - noise_db, floor_db)",
+            "waveform = inverse STFT of 10**(clean_db/20) with the noisy phase, overlap-add",
+        ],
+    }
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(content)
+    with atomic_path(sidecar) as tmp:
+        Path(tmp).write_text(json.dumps(description, indent=2) + "\n")
+    return path, sidecar

@@ -500,3 +500,27 @@ def test_fuzzed_files_raise_the_package_error(
         except AudioError:
             continue
         assert np.isfinite(waveform).all()
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def test_export_writes_a_flatbuffer_that_runs_like_the_model(model_file, tmp_path):
+    import json
+
+    from skdenoise import load_model
+    from skdenoise.compiled import LiteRTRunner, litert_available
+
+    out = tmp_path / "net.tflite"
+    assert main(["export", model_file, "-o", str(out), "--batch", "2"]) == 0
+    info = json.loads((tmp_path / "net.tflite.json").read_text())
+    regressor = load_model(model_file).named_steps["unet"]
+    assert info["input"]["shape"] == [2, *regressor.settings_.frame_shape, 1]
+    assert info["input_mean"] == pytest.approx(regressor.input_mean_)
+    assert main(["export", model_file, "-o", str(out)]) == 1  # no silent replacement
+    if not litert_available():
+        pytest.skip("LiteRT is not installed here")
+    runner = LiteRTRunner(out.read_bytes(), tuple(info["input"]["shape"]))
+    x = np.random.default_rng(0).standard_normal(info["input"]["shape"]).astype(np.float32)
+    expected = np.asarray(regressor.model_(x, training=False))
+    np.testing.assert_allclose(runner(x), expected, atol=1e-4)
