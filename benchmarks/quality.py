@@ -327,6 +327,7 @@ def main() -> None:
                 jobs=args.jobs,
                 dnsmos=k == 0,
                 dnsmos_hop_s=args.dnsmos_hop,
+                dnsmos_cache=args.out / "dnsmos.jsonl",
                 signal=k == 0,
                 progress=True,
             )

@@ -139,6 +139,7 @@ def score_item(
     asr: bool | str = True,
     dnsmos_hop_s: float | None = None,
     signal: bool = True,
+    dnsmos_cache: DnsmosCache | None = None,
 ) -> tuple[dict, dict]:
     """Metrics of one item's input and output (``output=None``: the input passes through).
 
@@ -190,7 +191,14 @@ def score_item(
                 continue
             try:
                 scores = _timed(
-                    timings, "dnsmos", seconds, _dnsmos, wave, sample_rate, dnsmos_hop_s
+                    timings,
+                    "dnsmos",
+                    seconds,
+                    _dnsmos,
+                    wave,
+                    sample_rate,
+                    dnsmos_hop_s,
+                    dnsmos_cache,
                 )
             except ValueError as exc:
                 reasons.setdefault("dnsmos", str(exc))
@@ -234,8 +242,52 @@ def score_item(
     return row, timings
 
 
-def _dnsmos(wave: np.ndarray, sample_rate: int, hop_s: float) -> dict[str, float]:
-    return metrics.dnsmos(wave, sample_rate, hop_s=hop_s)
+class DnsmosCache:
+    """DNSMOS scores kept by the audio's content (and rate and hop), optionally in a file
+    (JSON lines), so that the same noisy input is scored once for every system compared on
+    it, and again in no later run."""
+
+    def __init__(self, path: PathLike | None = None):
+        self.path = None if path is None else Path(path)
+        self.scores: dict[str, dict] = {}
+        if self.path is not None and self.path.exists():
+            import json
+
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                    self.scores[entry["key"]] = entry["scores"]
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line cut short by a crash: scored again
+
+    @staticmethod
+    def key(wave: np.ndarray, sample_rate: int, hop_s: float) -> str:
+        import hashlib
+
+        digest = hashlib.blake2b(np.ascontiguousarray(wave, np.float32).tobytes(), digest_size=16)
+        digest.update(f"{int(sample_rate)}/{float(hop_s)!r}".encode())
+        return digest.hexdigest()
+
+    def __call__(self, wave: np.ndarray, sample_rate: int, hop_s: float) -> dict[str, float]:
+        key = self.key(wave, sample_rate, hop_s)
+        if key not in self.scores:
+            self.scores[key] = metrics.dnsmos(wave, sample_rate, hop_s=hop_s)
+            if self.path is not None:
+                import json
+
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"key": key, "scores": self.scores[key]}) + "\n")
+        return self.scores[key]
+
+
+_DNSMOS_CACHE = DnsmosCache()
+
+
+def _dnsmos(
+    wave: np.ndarray, sample_rate: int, hop_s: float, cache: DnsmosCache | None = None
+) -> dict[str, float]:
+    return (cache or _DNSMOS_CACHE)(wave, sample_rate, hop_s)
 
 
 @dataclass(eq=False)
@@ -294,6 +346,7 @@ def evaluate(
     dnsmos: bool = False,
     dnsmos_hop_s: float = 1.0,
     signal: bool = True,
+    dnsmos_cache: PathLike | None = None,
     progress: bool = False,
 ) -> Evaluation:
     """Enhance every noisy file and score input and output against the clean reference.
@@ -326,6 +379,9 @@ def evaluate(
         Seconds between DNSMOS windows (1.0 as speechmos; larger is faster).
     signal : bool
         Compute PESQ, STOI and SI-SDR (False: only the recogniser and DNSMOS).
+    dnsmos_cache : path, optional
+        File of DNSMOS scores kept between runs, keyed by the audio (see
+        :class:`DnsmosCache`); without it scores are kept for this process only.
     progress : bool
         Progress bars.
 
@@ -342,6 +398,7 @@ def evaluate(
     rows: list[dict] = []
     timings: dict[str, tuple[float, float]] = {}
     enhance_seconds = 0.0
+    cache = DnsmosCache(dnsmos_cache) if dnsmos_cache is not None else None
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -367,6 +424,7 @@ def evaluate(
                 asr=asr,
                 dnsmos_hop_s=dnsmos_hop_s if dnsmos else None,
                 signal=signal,
+                dnsmos_cache=cache,
             )
             for item, out in zip(group, outputs)
         ]

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import spectral
-from .audio import check_recordings, load_waveforms
+from .audio import AudioError, check_recordings, load_waveforms
 from .batch import SpectrogramBatch, WaveformBatch, WaveformList, is_frame_source
 from .spectral import SpectralSettings
 
@@ -144,6 +144,14 @@ class WaveformLoader(_Stateless):
         """
         self._check_params()
         batch = self.transform(X)
+        if not is_frame_source(batch):
+            for name, waveform in zip(batch.names, batch.waveforms):
+                if not np.any(waveform):
+                    # Silence passes through predict; in training data it is a mistake.
+                    raise AudioError(
+                        f"{name}: every sample is zero (silent recording); there is nothing "
+                        "to learn from it. Drop it from the training data."
+                    )
         if is_frame_source(batch):
             if y is not None:
                 raise ValueError("a frame source carries its own clean targets: pass y=None.")
