@@ -41,6 +41,8 @@ from skdenoise.evaluation import LABELS, WORDS, evaluate, read_pairs, summarize
 
 RECOGNISER_LABEL = {"whisper": "Whisper tiny.en", "pocketsphinx": "PocketSphinx"}
 SIGNAL_METRICS = ("pesq", "stoi", "si_sdr", "dnsmos_ovrl")
+#: Without DNSMOS.
+REFERENCE_METRICS = ("pesq", "stoi", "si_sdr")
 
 
 def build_devset(data: Path, folder: Path) -> Path:
@@ -81,8 +83,8 @@ class Memo:
         return [self.outputs[k] for k in keys]
 
 
-def metric_names(recognisers: list[str]) -> list[str]:
-    names = list(SIGNAL_METRICS)
+def metric_names(recognisers: list[str], dnsmos: bool = True) -> list[str]:
+    names = list(SIGNAL_METRICS if dnsmos else REFERENCE_METRICS)
     for rec in recognisers:
         names += [f"{m}@{rec}" for m in WORDS]
     return names
@@ -196,7 +198,7 @@ def _settings_key(manifest: Path, args, name: str) -> str:
             "system": name,
             "asr": args.asr,
             "recognisers": args.recognisers,
-            "dnsmos_hop": args.dnsmos_hop,
+            "dnsmos_hop": None if args.no_dnsmos else args.dnsmos_hop,
         },
         sort_keys=True,
     )
@@ -239,6 +241,7 @@ def main() -> None:
         "faster on short files; the same for every system)",
     )
     parser.add_argument("--no-skdenoise", action="store_true", help="score the peers only")
+    parser.add_argument("--no-dnsmos", action="store_true", help="leave DNSMOS out")
     parser.add_argument("--reuse", action="store_true", help="reuse peers' saved summaries")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
@@ -325,7 +328,7 @@ def main() -> None:
                 transcriber=cached.get(rec),
                 asr=asr if rec else False,
                 jobs=args.jobs,
-                dnsmos=k == 0,
+                dnsmos=k == 0 and not args.no_dnsmos,
                 dnsmos_hop_s=args.dnsmos_hop,
                 dnsmos_cache=args.out / "dnsmos.jsonl",
                 signal=k == 0,
@@ -372,7 +375,9 @@ def main() -> None:
         "rates are corpus-level",
         "",
     ]
-    text = "\n".join(header) + "\n" + tables(summaries, metric_names(recognisers))
+    text = (
+        "\n".join(header) + "\n" + tables(summaries, metric_names(recognisers, not args.no_dnsmos))
+    )
     (args.out / "quality.md").write_text(text + "\n")
     print(text)
 
