@@ -361,8 +361,8 @@ def main() -> None:
         "",
         f"- data: {len(items)} mixtures, SNRs "
         f"{', '.join(f'{s:g}' for s in first['by_snr'])} dB; scored at {rate} Hz (PESQ "
-        f"{'narrowband' if rate == 8000 else 'wideband'}); DNSMOS at 16 kHz, windows "
-        f"{args.dnsmos_hop:g} s apart"
+        f"{'narrowband' if rate == 8000 else 'wideband'})"
+        + ("" if args.no_dnsmos else f"; DNSMOS at 16 kHz, windows {args.dnsmos_hop:g} s apart")
         + (f" ({minutes:.1f} min)" if not math.isnan(minutes) else ""),
         "- recognisers: " + ("; ".join(asr_notes) or "none"),
         *[f"- {n}" for n in notes],
