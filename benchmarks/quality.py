@@ -15,8 +15,8 @@ Systems: the shipped model (or ``--model``), any ``--extra-model``, and the peer
 ``peers.py`` (noisereduce, RNNoise, DeepFilterNet 3, GTCRN, log-MMSE; the ``bench`` extra).
 Each system's enhanced audio is computed once and shared by both recognisers. Each system's
 summary is kept in ``OUT/summaries/`` with the settings that made it; ``--reuse`` takes a
-peer's summary from there instead of scoring it again when the manifest and the settings
-are the same (skdenoise models are always scored afresh).
+system's summary from there instead of scoring it again when the manifest, the settings
+and (for skdenoise) the model file's content, dry mix and bypass are the same.
 
 Prints (and writes to ``OUT/quality.md``) a table averaged over all SNRs and one per metric
 by SNR, every cell "output (change from the input)", with the inputs that made them.
@@ -190,18 +190,18 @@ def tables(summaries: dict[str, dict], metrics: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _settings_key(manifest: Path, args, name: str) -> str:
-    text = json.dumps(
-        {
-            "manifest": str(manifest.resolve()),
-            "manifest_bytes": hashlib.blake2b(manifest.read_bytes()).hexdigest(),
-            "system": name,
-            "asr": args.asr,
-            "recognisers": args.recognisers,
-            "dnsmos_hop": None if args.no_dnsmos else args.dnsmos_hop,
-        },
-        sort_keys=True,
-    )
+def _settings_key(manifest: Path, args, name: str, model: str = "") -> str:
+    record = {
+        "manifest": str(manifest.resolve()),
+        "manifest_bytes": hashlib.blake2b(manifest.read_bytes()).hexdigest(),
+        "system": name,
+        "asr": args.asr,
+        "recognisers": args.recognisers,
+        "dnsmos_hop": None if args.no_dnsmos else args.dnsmos_hop,
+    }
+    if model:  # a skdenoise model: its file's content, dry mix and bypass
+        record["model"] = model
+    text = json.dumps(record, sort_keys=True)
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
@@ -254,6 +254,11 @@ def main() -> None:
     from skdenoise.evaluation import enhance_at_rate
     from skdenoise.pipeline import load_model, load_pretrained, pretrained_path
 
+    def pipe_path(path: str) -> Path:
+        if path == "shipped":
+            return pretrained_path(rate if rate in (8000, 16000) else 8000)
+        return pretrained_path(8000) if path == "pretrained-8k" else Path(path)
+
     if args.manifest is not None and not args.manifest.exists():
         parser.error(f"--manifest {args.manifest}: no such file")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -300,17 +305,25 @@ def main() -> None:
             notes.append(
                 f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass {rebuild.bypass_snr_db}"
             )
-            systems[label_] = (enhance_at_rate(pipe.predict, model_rate, rate), False)
+            # Reusable only for the same model file (content), dry mix and bypass.
+            fingerprint = hashlib.blake2b(
+                Path(pipe_path(path)).read_bytes()
+                + repr((rebuild.dry, rebuild.bypass_snr_db)).encode()
+            ).hexdigest()
+            systems[label_] = (
+                enhance_at_rate(pipe.predict, model_rate, rate),
+                fingerprint,
+            )
     wanted = [p for p in args.peers if p in PEERS]
     for name, peer in load_peers(wanted, rate).items():
-        systems[name] = (peer, True)
+        systems[name] = (peer, "")
 
     summaries: dict[str, dict] = {}
     seconds: dict[str, float] = {}
-    for name, (enhance, reusable) in systems.items():
-        key = _settings_key(manifest, args, name)
+    for name, (enhance, fingerprint) in systems.items():
+        key = _settings_key(manifest, args, name, fingerprint)
         saved = args.out / "summaries" / f"{name.replace(' ', '_').replace('/', '_')}.json"
-        if reusable and args.reuse and saved.exists():
+        if args.reuse and saved.exists():
             record = json.loads(saved.read_text())
             if record.get("key") == key:
                 summaries[name], seconds[name] = record["summary"], record["seconds"]
