@@ -77,16 +77,6 @@ def selection_set(speech, noise, *, rate: int, n: int, seed: int):
     return noisy, clean, texts, speakers
 
 
-def within_one_se_best_si_sdr(cv_results: dict) -> int:
-    """Refit rule: the best SI-SDR among the settings whose WER is within one standard
-    error (across folds) of the lowest. Scores are negated WER (higher is better)."""
-    wer = -np.asarray(cv_results["mean_test_wer"])
-    se = np.asarray(cv_results["std_test_wer"]) / np.sqrt(N_SPLITS)
-    best = int(np.argmin(wer))
-    close = np.flatnonzero(wer <= wer[best] + se[best])
-    return int(close[np.argmax(np.asarray(cv_results["mean_test_si_sdr"])[close])])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speech", required=True, action="append")
@@ -104,7 +94,7 @@ def main() -> None:
 
     from skdenoise.asr import WhisperTranscriber
     from skdenoise.pipeline import load_model, model_presets, save_model
-    from skdenoise.scoring import make_asr_scorer, si_sdr_scorer
+    from skdenoise.scoring import make_asr_scorer, one_standard_error_refit, si_sdr_scorer
 
     started = time.time()
     pipe = load_model(args.model)
@@ -120,7 +110,7 @@ def main() -> None:
         searched,
         GRID,
         scoring={"wer": wer, "si_sdr": si_sdr_scorer},
-        refit=within_one_se_best_si_sdr,
+        refit=one_standard_error_refit(N_SPLITS),
         cv=GroupKFold(n_splits=N_SPLITS),
         n_jobs=args.jobs,
     )

@@ -29,7 +29,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from skdenoise import load_pretrained
 from skdenoise.datasets import make_noisy_speech
-from skdenoise.scoring import si_sdr_scorer, wer_scorer
+from skdenoise.scoring import one_standard_error_refit, si_sdr_scorer, wer_scorer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -55,16 +55,6 @@ def training_mixtures(data: Path, n: int, seed: int = 0):
 N_SPLITS = 3
 
 
-def within_one_se_best_si_sdr(cv_results: dict) -> int:
-    """Refit rule: the best SI-SDR among the settings whose WER is within one standard
-    error (across folds) of the lowest WER. Scores are negated WER (higher is better)."""
-    wer = -np.asarray(cv_results["mean_test_wer"])
-    se = np.asarray(cv_results["std_test_wer"]) / np.sqrt(N_SPLITS)
-    best = int(np.argmin(wer))
-    close = np.flatnonzero(wer <= wer[best] + se[best])
-    return int(close[np.argmax(np.asarray(cv_results["mean_test_si_sdr"])[close])])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -85,7 +75,7 @@ def main() -> None:
             {"rebuild__dry": [0.0], "rebuild__bypass_snr_db": [0.0, 5.0, 10.0, 15.0]},
         ],
         scoring={"wer": wer_scorer.set_score_request(transcripts=True), "si_sdr": si_sdr_scorer},
-        refit=within_one_se_best_si_sdr,
+        refit=one_standard_error_refit(N_SPLITS),
         cv=GroupKFold(n_splits=N_SPLITS),  # folds never share a speaker
         n_jobs=args.jobs,
     )

