@@ -216,10 +216,10 @@ def main() -> None:
         "--extra-model",
         action="append",
         default=[],
-        metavar="PATH[=LABEL]",
+        metavar="PATH[#PRESET][=LABEL]",
         help="another model file to score beside the first (named LABEL or by its file "
-        "name; at another rate its input and output are resampled); 'pretrained-8k' is the "
-        "shipped 8 kHz model",
+        "name; at another rate its input and output are resampled), with one of its presets "
+        "after '#'; 'pretrained-8k' is the shipped 8 kHz model",
     )
     parser.add_argument(
         "--peers",
@@ -285,15 +285,19 @@ def main() -> None:
             tuple(e.split("=", 1)) if "=" in e else (e, None) for e in args.extra_model
         ]
         for path, name in models:
+            path, _, preset = path.partition("#")
+            preset = preset or None
             if path == "shipped":
-                pipe = load_pretrained(rate if rate in (8000, 16000) else 8000)
+                pipe = load_pretrained(rate if rate in (8000, 16000) else 8000, preset=preset)
                 label_ = name or "skdenoise (shipped)"
             elif path == "pretrained-8k":
-                pipe = load_model(pretrained_path(8000))
+                pipe = load_model(pretrained_path(8000), preset=preset)
                 label_ = name or "skdenoise (shipped 8 kHz model)"
             else:
-                pipe = load_model(path)
-                label_ = name or f"skdenoise {Path(path).stem}"
+                pipe = load_model(path, preset=preset)
+                label_ = name or f"skdenoise {Path(path).stem}" + (
+                    f" --preset {preset}" if preset else ""
+                )
             if args.dry is not None:
                 pipe.set_params(rebuild__dry=args.dry)
             if args.bypass_snr is not None:
