@@ -209,7 +209,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--manifest", type=Path, help="an existing dev-set manifest")
-    parser.add_argument("--model", help="model file (default: the shipped model)")
+    parser.add_argument(
+        "--model", help="model file, PATH[#PRESET][=LABEL] (default: the shipped model)"
+    )
     parser.add_argument("--dry", type=float, default=None, help="dry mix override")
     parser.add_argument("--bypass-snr", type=float, default=None, help="SNR bypass override (dB)")
     parser.add_argument(
@@ -254,11 +256,6 @@ def main() -> None:
     from skdenoise.evaluation import enhance_at_rate
     from skdenoise.pipeline import load_model, load_pretrained, pretrained_path
 
-    def pipe_path(path: str) -> Path:
-        if path == "shipped":
-            return pretrained_path(rate if rate in (8000, 16000) else 8000)
-        return pretrained_path(8000) if path == "pretrained-8k" else Path(path)
-
     if args.manifest is not None and not args.manifest.exists():
         parser.error(f"--manifest {args.manifest}: no such file")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -281,8 +278,9 @@ def main() -> None:
     systems: dict = {}
     notes = []
     if not args.no_skdenoise:
-        models = [(args.model or "shipped", None)] + [
-            tuple(e.split("=", 1)) if "=" in e else (e, None) for e in args.extra_model
+        models = [
+            tuple(e.split("=", 1)) if "=" in e else (e, None)
+            for e in [args.model or "shipped", *args.extra_model]
         ]
         for path, name in models:
             path, _, preset = path.partition("#")
@@ -309,11 +307,11 @@ def main() -> None:
             notes.append(
                 f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass {rebuild.bypass_snr_db}"
             )
-            # Reusable only for the same model file (content), dry mix and bypass.
-            fingerprint = hashlib.blake2b(
-                Path(pipe_path(path)).read_bytes()
-                + repr((rebuild.dry, rebuild.bypass_snr_db)).encode()
-            ).hexdigest()
+            # Reusable only for the same weights, dry mix and bypass.
+            digest = hashlib.blake2b(repr((rebuild.dry, rebuild.bypass_snr_db)).encode())
+            for w in pipe.named_steps["unet"]._fitted_state()[1]:
+                digest.update(np.ascontiguousarray(w, np.float32).tobytes())
+            fingerprint = digest.hexdigest()
             systems[label_] = (
                 enhance_at_rate(pipe.predict, model_rate, rate),
                 fingerprint,
