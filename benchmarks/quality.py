@@ -75,7 +75,7 @@ class Memo:
         self.outputs: dict[str, np.ndarray] = {}
 
     def __call__(self, waveforms):
-        keys = [hashlib.blake2b(np.ascontiguousarray(w).tobytes()).hexdigest() for w in waveforms]
+        keys = [CachedTranscriber.key(w, 0) for w in waveforms]
         todo = [i for i, k in enumerate(keys) if k not in self.outputs]
         if todo:
             for i, out in zip(todo, self.enhance([waveforms[i] for i in todo])):

@@ -11,6 +11,7 @@ evaluate`` prints and writes comes from here.
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import time
@@ -251,8 +252,6 @@ class DnsmosCache:
         self.path = None if path is None else Path(path)
         self.scores: dict[str, dict] = {}
         if self.path is not None and self.path.exists():
-            import json
-
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 try:
                     entry = json.loads(line)
@@ -262,19 +261,15 @@ class DnsmosCache:
 
     @staticmethod
     def key(wave: np.ndarray, sample_rate: int, hop_s: float) -> str:
-        import hashlib
+        from .asr import CachedTranscriber
 
-        digest = hashlib.blake2b(np.ascontiguousarray(wave, np.float32).tobytes(), digest_size=16)
-        digest.update(f"{int(sample_rate)}/{float(hop_s)!r}".encode())
-        return digest.hexdigest()
+        return f"{CachedTranscriber.key(wave, sample_rate)}/{float(hop_s)!r}"
 
     def __call__(self, wave: np.ndarray, sample_rate: int, hop_s: float) -> dict[str, float]:
         key = self.key(wave, sample_rate, hop_s)
         if key not in self.scores:
             self.scores[key] = metrics.dnsmos(wave, sample_rate, hop_s=hop_s)
             if self.path is not None:
-                import json
-
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.path, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps({"key": key, "scores": self.scores[key]}) + "\n")
