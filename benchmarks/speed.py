@@ -100,7 +100,7 @@ def whole_command(
     it inherits the benchmark's compiled-model cache (``SKDENOISE_CACHE_DIR``)."""
     exe = shutil.which("skdenoise") or "skdenoise"
     cmd = [exe, "denoise", "--input-dir", str(input_dir), "--output-dir", str(out_dir)]
-    cmd += ["--overwrite", "--no-progress", "--backend", backend]
+    cmd += ["--overwrite", "--no-progress", "--engine", backend]
     cmd += ["--model", model] if model else []
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
@@ -270,7 +270,7 @@ def main() -> None:
             for backend in BACKENDS:
                 cmd = [sys.executable, "-c", probe, "denoise", str(hour)]
                 cmd += ["-o", str(Path(tmp) / "hour_out.wav"), "--overwrite", "--no-progress"]
-                cmd += ["--backend", backend] + (["--model", args.model] if args.model else [])
+                cmd += ["--engine", backend] + (["--model", args.model] if args.model else [])
                 start = time.perf_counter()
                 done = subprocess.run(cmd, check=True, capture_output=True, text=True)
                 took = time.perf_counter() - start

@@ -12,6 +12,8 @@ import logging
 import os
 import stat
 import tempfile
+import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,63 @@ def check_recordings(recordings: Any, *, what: str = "X") -> list:
     return items
 
 
+class DecodedCount:
+    """How many decoded recordings (arrays from :func:`read_audio` and
+    :func:`read_segment`) are alive in this process, and the most at once.
+
+    Training streams decode recordings as they go and drop them; this counter proves it
+    (a test asserts a bound on :attr:`peak` while streaming hundreds of files).
+
+    Attributes
+    ----------
+    alive : int
+        Decoded arrays not yet freed.
+    peak : int
+        The largest ``alive`` since the last :meth:`reset`.
+    total : int
+        Arrays decoded so far.
+
+    Examples
+    --------
+    >>> from skdenoise.audio import DECODED
+    >>> DECODED.reset() >= 0
+    True
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.alive = 0
+        self.peak = 0
+        self.total = 0
+
+    def _add(self) -> None:
+        with self._lock:
+            self.total += 1
+            self.alive += 1
+            self.peak = max(self.peak, self.alive)
+
+    def _drop(self) -> None:
+        with self._lock:
+            self.alive -= 1
+
+    def reset(self) -> int:
+        """Start a new peak from the arrays alive now; returns that number."""
+        with self._lock:
+            self.peak = self.alive
+            return self.alive
+
+
+#: The process's :class:`DecodedCount`.
+DECODED = DecodedCount()
+
+
+def _decoded(array: np.ndarray) -> np.ndarray:
+    """Count ``array`` among the decoded recordings until it is freed."""
+    DECODED._add()
+    weakref.finalize(array, DECODED._drop)
+    return array
+
+
 def read_audio(
     path: PathLike,
     *,
@@ -137,7 +196,7 @@ def read_audio(
     if sample_rate is not None and rate != sample_rate:
         waveform = resample(waveform, rate, sample_rate)
         rate = sample_rate
-    return np.ascontiguousarray(waveform, dtype=np.float32), int(rate)
+    return _decoded(np.ascontiguousarray(waveform, dtype=np.float32)), int(rate)
 
 
 def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
@@ -378,7 +437,7 @@ def read_segment(
     segment = data.mean(axis=1)
     if rate != sample_rate:
         segment = resample(segment, rate, sample_rate)
-    return np.ascontiguousarray(segment[:n_samples], dtype=np.float32)
+    return _decoded(np.array(segment[:n_samples], dtype=np.float32))
 
 
 def audio_info(path: PathLike) -> sf._SoundFileInfo:

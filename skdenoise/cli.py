@@ -17,6 +17,8 @@ from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+logger = logging.getLogger("skdenoise.cli")
+
 
 class UsageError(ValueError):
     """Options that do not fit together: reported in one line, exit status 2."""
@@ -410,7 +412,6 @@ def _add_denoise(sub) -> None:
         help="skip inputs whose output exists and is not older than the input (outputs are "
         "only ever written whole): re-running an interrupted folder job finishes it",
     )
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument(
         "--chunk-seconds",
         type=_positive_seconds,
@@ -418,14 +419,57 @@ def _add_denoise(sub) -> None:
         help="seconds of audio per chunk; bounds memory (default 60)",
     )
     p.add_argument(
-        "--backend",
+        "--engine",
         choices=("auto", "tensorflow", "litert"),
         default="auto",
         help="what runs the network: LiteRT starts in a fraction of a second, TensorFlow "
         "in several; auto: LiteRT when it is installed (default auto)",
     )
+    _add_backend(p, "worker processes (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run_denoise)
+
+
+_ENGINES = ("auto", "tensorflow", "litert")
+
+
+def _add_backend(p, jobs_help: str) -> None:
+    """``--jobs``, ``--backend`` and ``--scheduler``: where the work runs."""
+    from .parallel import BACKENDS
+
+    p.add_argument("--jobs", type=int, default=1, help=jobs_help)
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS + _ENGINES,
+        default=None,
+        help="where the workers run: loky (processes on this machine, --jobs of them) or "
+        "dask (a Dask cluster: --scheduler, else DASK_SCHEDULER_ADDRESS, else a local one "
+        "of --jobs workers; needs skdenoise[dask]). Default: here, or loky with --jobs > 1. "
+        "(auto/tensorflow/litert: the old spelling of --engine)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a Dask scheduler (tcp://host:8786) for --backend dask",
+    )
+
+
+def _backend_args(args) -> tuple[str | None, str | None]:
+    """``(joblib backend, network engine)`` from the parsed options; checks them."""
+    backend = args.backend
+    engine = getattr(args, "engine", None)
+    if backend in _ENGINES:
+        logger.warning("--backend %s is now spelled --engine %s.", backend, backend)
+        engine, backend = backend, None
+    if args.jobs < 1:
+        raise UsageError("--jobs must be >= 1.")
+    if args.scheduler and backend != "dask":
+        if backend is not None:
+            raise UsageError("--scheduler needs --backend dask.")
+        backend = "dask"
+    if backend is None and args.jobs > 1:
+        backend = "loky"
+    return backend, engine
 
 
 def _denoise_pairs(args) -> list[tuple[Path, Path]]:
@@ -495,85 +539,38 @@ def _model_rate_for(path: Path) -> int:
     return pretrained_rate_for(rate)
 
 
-def _denoise_shard(
-    model: str | None,
-    pairs,
-    dry,
-    bypass_snr,
-    overwrite,
-    chunk_seconds,
-    progress,
-    backend,
-    skip_existing=False,
-    preset=None,
-):
-    """Denoise ``pairs`` with one model file, or without one with the shipped model whose
-    rate suits each file (see :func:`skdenoise.pipeline.pretrained_rate_for`)."""
+def _run_denoise(args) -> int:
+    from .parallel import parallel_backend
     from .streaming import Denoiser
 
+    backend, engine = _backend_args(args)
+    pairs = _denoise_pairs(args)
+    progress = not args.no_progress
+    # One model file for all, or the shipped model whose rate suits each file (see
+    # skdenoise.pipeline.pretrained_rate_for).
     groups: dict[int, list[int]] = {}  # shipped model's rate (0: the model file) -> pairs
     for i, (src, _) in enumerate(pairs):
-        rate = _model_rate_for(Path(src)) if model is None else 0
+        rate = _model_rate_for(Path(src)) if args.model is None else 0
         groups.setdefault(rate, []).append(i)
     results: list = [None] * len(pairs)
-    for rate, index in sorted(groups.items()):
-        denoiser = Denoiser(
-            _load_model(model, rate, backend, preset),
-            dry=dry,
-            bypass_snr_db=bypass_snr,
-            chunk_seconds=chunk_seconds,
-        )
-        done = denoiser.denoise_files(
-            [pairs[i] for i in index],
-            overwrite=overwrite,
-            skip_existing=skip_existing,
-            progress=progress,
-        )
-        for i, result in zip(index, done):
-            results[i] = result
-    return results
-
-
-def _run_denoise(args) -> int:
-    pairs = _denoise_pairs(args)
-    if args.jobs < 1:
-        raise UsageError("--jobs must be >= 1.")
-    progress = not args.no_progress
-    if args.jobs == 1 or len(pairs) < 2:
-        results = _denoise_shard(
-            args.model,
-            pairs,
-            args.dry,
-            args.bypass_snr,
-            args.overwrite,
-            args.chunk_seconds,
-            progress,
-            args.backend,
-            args.skip_existing,
-            args.preset,
-        )
-    else:
-        from joblib import Parallel, delayed
-
-        shards = [pairs[i :: args.jobs] for i in range(args.jobs)]
-        parts = Parallel(n_jobs=args.jobs)(
-            delayed(_denoise_shard)(
-                args.model,
-                shard,
-                args.dry,
-                args.bypass_snr,
-                args.overwrite,
-                args.chunk_seconds,
-                False,
-                args.backend,
-                args.skip_existing,
-                args.preset,
+    with parallel_backend(backend, n_jobs=args.jobs, scheduler=args.scheduler) as workers:
+        for rate, index in sorted(groups.items()):
+            denoiser = Denoiser(
+                _load_model(args.model, rate, engine, args.preset),
+                dry=args.dry,
+                bypass_snr_db=args.bypass_snr,
+                chunk_seconds=args.chunk_seconds,
             )
-            for shard in shards
-            if shard
-        )
-        done = {(r.source, r.destination): r for part in parts for r in part}
-        results = [done[(str(s), str(d))] for s, d in pairs]
+            done = denoiser.denoise_files(
+                [pairs[i] for i in index],
+                overwrite=args.overwrite,
+                skip_existing=args.skip_existing,
+                progress=progress,
+                n_jobs=workers,
+                backend=backend,
+            )
+            for i, result in zip(index, done):
+                results[i] = result
     failed = [r for r in results if r.error]
     for r in failed:
         print(f"skdenoise denoise: {r.error}", file=sys.stderr)
@@ -670,7 +667,7 @@ def _add_evaluate(sub) -> None:
         metavar="S",
         help="seconds between DNSMOS windows (default 1, as speechmos; larger is faster)",
     )
-    p.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
+    _add_backend(p, "worker processes for the metrics (default 1)")
     p.add_argument(
         "--transcript-cache",
         metavar="FILE",
@@ -692,7 +689,9 @@ def _run_evaluate(args) -> int:
         summarize,
         write_rows,
     )
+    from .parallel import parallel_backend
 
+    backend, engine = _backend_args(args)
     if args.clean_dir and not args.noisy_dir:
         raise UsageError("--clean-dir needs --noisy-dir.")
     if args.asr_threads < 1:
@@ -707,7 +706,7 @@ def _run_evaluate(args) -> int:
         from .pipeline import pretrained_rate_for
 
         default_rate = None if args.model else pretrained_rate_for(args.sample_rate or 8000)
-        pipe = _load_model(args.model, default_rate, preset=args.preset)
+        pipe = _load_model(args.model, default_rate, engine, preset=args.preset)
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:
@@ -728,18 +727,20 @@ def _run_evaluate(args) -> int:
         if args.recogniser == "whisper":
             options = {"model": args.whisper_model, "cpu_threads": args.asr_threads}
         transcriber = make_transcriber(args.recogniser, **options)
-    result = evaluate(
-        items,
-        enhance,
-        sample_rate=rate,
-        transcriber=transcriber,
-        asr=asr,
-        jobs=args.jobs,
-        transcript_cache=args.transcript_cache,
-        dnsmos=args.dnsmos or reference_free,
-        dnsmos_hop_s=args.dnsmos_hop,
-        progress=not args.no_progress,
-    )
+    with parallel_backend(backend, n_jobs=args.jobs, scheduler=args.scheduler) as workers:
+        result = evaluate(
+            items,
+            enhance,
+            sample_rate=rate,
+            transcriber=transcriber,
+            asr=asr,
+            jobs=workers,
+            backend=backend,
+            transcript_cache=args.transcript_cache,
+            dnsmos=args.dnsmos or reference_free,
+            dnsmos_hop_s=args.dnsmos_hop,
+            progress=not args.no_progress,
+        )
     summary = summarize(result)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

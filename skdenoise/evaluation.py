@@ -10,6 +10,7 @@ evaluate`` prints and writes comes from here.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
@@ -336,6 +337,7 @@ def evaluate(
     transcriber=None,
     asr: bool | str = True,
     jobs: int = 1,
+    backend: str | None = None,
     batch: int = 32,
     transcript_cache: PathLike | None = None,
     dnsmos: bool = False,
@@ -362,6 +364,12 @@ def evaluate(
         manifest (the others get signal metrics only).
     jobs : int
         Worker processes for the metrics.
+    backend : str, optional
+        joblib backend of those workers: ``"loky"`` (local processes, the default when
+        ``jobs > 1``), ``"dask"`` (the current ``dask.distributed`` client; see
+        :func:`skdenoise.parallel.dask_client`) or another registered one (``"ray"``).
+        Enhancement runs here, in batches; scoring (PESQ, STOI, the recogniser, DNSMOS)
+        runs on the workers.
     batch : int
         Files enhanced per model call.
     transcript_cache : path, optional
@@ -384,7 +392,7 @@ def evaluate(
     -------
     Evaluation
     """
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     from .asr import CachedTranscriber, as_transcriber
 
@@ -399,7 +407,12 @@ def evaluate(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(items), unit="file", desc="evaluating")
-    parallel = Parallel(n_jobs=jobs) if jobs > 1 else None
+    parallel = None
+    if jobs > 1 or backend is not None:
+        # Through parallel_config: joblib's Dask backend fails when named in
+        # Parallel(backend=...) inside a parallel_config block.
+        with parallel_config(backend=backend) if backend else contextlib.nullcontext():
+            parallel = Parallel(n_jobs=jobs)
     for start in range(0, len(items), batch):
         group = list(items[start : start + batch])
         outputs: list = [None] * len(group)

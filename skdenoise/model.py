@@ -63,6 +63,7 @@ def build_unet(
     negative_slope: float = 0.2,
     output_activation: str | None = None,
     seed: int | None = None,
+    dtype: str | None = None,
 ):
     """Build the U-Net (a Keras 3 functional model, not compiled).
 
@@ -97,6 +98,10 @@ def build_unet(
         Activation of the last layer (``None``: linear; ``"tanh"`` as in the seed code).
     seed : int, optional
         Seed of the weight initialisers and the dropout.
+    dtype : str, optional
+        Keras dtype policy of the layers (``"mixed_float16"``: float16 computations on
+        float32 weights); the output layer always computes in float32, and the weights are
+        the same whatever the policy. ``None``: Keras' global policy (float32).
 
     Returns
     -------
@@ -127,16 +132,18 @@ def build_unet(
         return keras.initializers.GlorotUniform(seed=None if seed is None else value)
 
     def conv(x, n, size, name):
-        x = layers.Conv2D(n, size, padding="same", kernel_initializer=init(), name=name)(x)
-        return layers.LeakyReLU(negative_slope=negative_slope, name=f"{name}_act")(x)
+        x = layers.Conv2D(
+            n, size, padding="same", kernel_initializer=init(), name=name, dtype=dtype
+        )(x)
+        return layers.LeakyReLU(negative_slope=negative_slope, name=f"{name}_act", dtype=dtype)(x)
 
     inputs = keras.Input((n_freq, n_columns, 1), name="noisy_scaled")
     x = inputs
     p = patch_size
     if p > 1:
-        x = layers.Reshape((n_freq // p, p, n_columns // p, p), name="patch_split")(x)
-        x = layers.Permute((1, 3, 2, 4), name="patch_order")(x)
-        x = layers.Reshape((n_freq // p, n_columns // p, p * p), name="patch_fold")(x)
+        x = layers.Reshape((n_freq // p, p, n_columns // p, p), name="patch_split", dtype=dtype)(x)
+        x = layers.Permute((1, 3, 2, 4), name="patch_order", dtype=dtype)(x)
+        x = layers.Reshape((n_freq // p, n_columns // p, p * p), name="patch_fold", dtype=dtype)(x)
 
     skips = []
     for level in range(depth):
@@ -146,21 +153,31 @@ def build_unet(
         if level == depth - 1:
             if dropout > 0:
                 x = layers.Dropout(
-                    dropout, seed=None if seed is None else seed + 7919, name="bottom_dropout"
+                    dropout,
+                    seed=None if seed is None else seed + 7919,
+                    name="bottom_dropout",
+                    dtype=dtype,
                 )(x)
         else:
             skips.append(x)
-            x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+            x = layers.MaxPooling2D(2, name=f"pool{level}", dtype=dtype)(x)
     for level in reversed(range(depth - 1)):
         n = filters * 2**level
-        x = layers.UpSampling2D(2, name=f"upsample{level}")(x)
+        x = layers.UpSampling2D(2, name=f"upsample{level}", dtype=dtype)(x)
         x = conv(x, n, 2, f"up{level}_conv")
-        x = layers.Concatenate(name=f"skip{level}")([skips[level], x])
+        x = layers.Concatenate(name=f"skip{level}", dtype=dtype)([skips[level], x])
         x = conv(x, n, kernel_size, f"up{level}_a")
         x = conv(x, n, kernel_size, f"up{level}_b")
     x = conv(x, 2 * p * p, 3, "head")
+    # The output layer computes in float32 under any policy (a mixed-precision network's
+    # last layer should, for a numerically stable loss).
     x = layers.Conv2D(
-        p * p, 1, activation=output_activation, kernel_initializer=init(), name="noise_scaled"
+        p * p,
+        1,
+        activation=output_activation,
+        kernel_initializer=init(),
+        name="noise_scaled",
+        dtype=None if dtype is None else "float32",
     )(x)
     if p > 1:
         x = layers.Reshape((n_freq // p, n_columns // p, p, p), name="patch_unfold")(x)

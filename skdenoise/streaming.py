@@ -524,6 +524,8 @@ class Denoiser:
         overwrite: bool = False,
         skip_existing: bool = False,
         progress: bool = False,
+        n_jobs: int = 1,
+        backend: str | None = None,
     ) -> list[FileResult]:
         """Denoise files; each output has its input's rate and length, written atomically.
 
@@ -541,7 +543,16 @@ class Denoiser:
             ever committed whole, so it is complete): re-running an interrupted folder job
             finishes it.
         progress : bool
-            Show a progress bar (in seconds of audio, counted before the work starts).
+            Show a progress bar (in seconds of audio, counted before the work starts). With
+            workers it is one bar in this process, advanced as their shares finish.
+        n_jobs : int
+            Worker processes (joblib); 1 runs here. ``-1``: as many as the backend offers.
+        backend : str, optional
+            joblib backend for the workers: ``"loky"`` (local processes, the default when
+            ``n_jobs`` is not 1), ``"dask"`` (the current ``dask.distributed`` client, see
+            :func:`skdenoise.parallel.dask_client`), or any registered one (``"ray"``).
+            Each worker gets a copy of this denoiser and a share of the files; the rules
+            above hold in every worker.
 
         Returns
         -------
@@ -553,26 +564,15 @@ class Denoiser:
         -----
         If the run is interrupted (KeyboardInterrupt, or SIGTERM turned into one by the
         command line), the temporary files of the recordings in flight are removed before
-        the exception propagates; finished outputs stay.
+        the exception propagates (with workers, by this process once they are stopped);
+        finished outputs stay.
         """
-        results = [FileResult(str(src), str(dst)) for src, dst in pairs]
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            total = 0.0
-            for src, _ in pairs:
-                try:
-                    info = sf.info(src)
-                    total += info.frames / info.samplerate
-                except Exception:  # reported by the run, with the file's name
-                    continue
-            bar = tqdm(
-                total=total,
-                unit="s",
-                desc="denoising",
-                bar_format=("{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]"),
+        if n_jobs != 1 or backend is not None:
+            return self._denoise_parallel(
+                pairs, overwrite, skip_existing, progress, int(n_jobs), backend
             )
+        results = [FileResult(str(src), str(dst)) for src, dst in pairs]
+        bar = _seconds_bar([src for src, _ in pairs]) if progress else None
 
         def on_task(task: _Task) -> None:
             if bar is not None:
@@ -604,6 +604,72 @@ class Denoiser:
             if bar is not None:
                 bar.close()
         return results
+
+    def _denoise_parallel(
+        self,
+        pairs: Sequence[tuple[PathLike, PathLike]],
+        overwrite: bool,
+        skip_existing: bool,
+        progress: bool,
+        n_jobs: int,
+        backend: str | None,
+    ) -> list[FileResult]:
+        """:meth:`denoise_files` on joblib workers, in shares of a few files each."""
+        import time
+
+        from joblib import Parallel, delayed, parallel_config
+
+        from .parallel import thread_limit
+
+        pairs = [(str(src), str(dst)) for src, dst in pairs]
+        results: list[FileResult | None] = [None] * len(pairs)
+        if not pairs:
+            return []
+        seconds = [_seconds(src) for src, _ in pairs]
+        # Engine threads per worker: Dask workers are set by their plugin (see
+        # skdenoise.parallel.dask_client); local ones share this machine's cores.
+        threads = None
+        if backend != "dask":
+            threads = thread_limit() or max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+        bar = _seconds_bar(None, total=sum(seconds)) if progress else None
+        started = time.time()
+        # The backend goes through parallel_config: joblib's Dask backend fails when named
+        # in Parallel(backend=...) inside a parallel_config block (as the command line runs).
+        config = parallel_config(backend=backend) if backend else contextlib.nullcontext()
+        try:
+            with config:
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                try:
+                    workers = max(1, int(parallel._effective_n_jobs()))
+                except Exception:  # a private helper of joblib: fall back to the cores
+                    workers = max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
+                # Shares of about equal audio, four per worker, so that a slow file does
+                # not hold the others back; one task (one copy of the model) per share.
+                n_shares = min(len(pairs), 4 * workers)
+                shares: list[list[int]] = [[] for _ in range(n_shares)]
+                load = [0.0] * n_shares
+                for i in sorted(range(len(pairs)), key=lambda i: -seconds[i]):
+                    k = int(np.argmin(load))
+                    shares[k].append(i)
+                    load[k] += seconds[i]
+                tasks = (
+                    delayed(_denoise_share)(
+                        self, share, [pairs[i] for i in share], overwrite, skip_existing, threads
+                    )
+                    for share in shares
+                )
+                for index, done in parallel(tasks):
+                    for i, result in zip(index, done):
+                        results[i] = result
+                    if bar is not None:
+                        bar.update(sum(seconds[i] for i in index))
+        except BaseException:
+            _remove_temporaries([pairs[i] for i, r in enumerate(results) if r is None], started)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        return results  # type: ignore[return-value]
 
     # ---- file jobs
 
@@ -710,6 +776,67 @@ class Denoiser:
             result.seconds = info.frames / info.samplerate
 
         return _Job(str(src), reader, reader.n, emit=writer.write, finish=finish, fail=fail)
+
+
+def _seconds(path: PathLike) -> float:
+    """Duration of an audio file in seconds, 0 if it cannot be read (reported later)."""
+    try:
+        info = sf.info(path)
+    except Exception:  # reported by the run, with the file's name
+        return 0.0
+    return info.frames / info.samplerate
+
+
+def _seconds_bar(sources: Sequence[PathLike] | None, total: float | None = None):
+    """A progress bar counting seconds of audio (of ``sources``, or ``total``)."""
+    from tqdm.auto import tqdm
+
+    if total is None:
+        total = sum(_seconds(src) for src in sources or ())
+    return tqdm(
+        total=total,
+        unit="s",
+        desc="denoising",
+        bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]",
+    )
+
+
+def _denoise_share(
+    denoiser: Denoiser,
+    index: list[int],
+    pairs: list[tuple[str, str]],
+    overwrite: bool,
+    skip_existing: bool,
+    threads: int | None,
+) -> tuple[list[int], list[FileResult]]:
+    """One worker task of :meth:`Denoiser.denoise_files`: its share of the files."""
+    from .parallel import limit_threads
+
+    if threads is not None:
+        limit_threads(threads)
+    return index, denoiser.denoise_files(pairs, overwrite=overwrite, skip_existing=skip_existing)
+
+
+def _remove_temporaries(pairs: Sequence[tuple[str, str]], since: float) -> None:
+    """Remove the temporary outputs that stopped workers left beside ``pairs``' destinations.
+
+    They are the ``.STEM.XXXXXXXX.SUFFIX`` files that :meth:`Denoiser._open` creates
+    (``tempfile.mkstemp``), modified since the run began; nothing else is touched.
+    """
+    import re
+
+    for _, dst in pairs:
+        path = Path(dst)
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
+        pattern = re.compile(
+            rf"^\.{re.escape(path.stem)}\.[A-Za-z0-9_]{{8}}{re.escape(path.suffix)}$"
+        )
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(path.parent):
+                if pattern.match(entry.name) and entry.stat().st_mtime >= since - 1:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
 
 def denoise_file(
