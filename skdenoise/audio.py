@@ -23,6 +23,23 @@ import soundfile as sf
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "DECODED",
+    "AudioError",
+    "DecodedCount",
+    "atomic_path",
+    "audio_info",
+    "check_recordings",
+    "commit_file",
+    "fit_length",
+    "load_waveforms",
+    "read_audio",
+    "read_segment",
+    "resample",
+    "to_waveform",
+    "write_wav",
+]
+
 PathLike = str | os.PathLike
 #: One recording as a user may give it: a path, an array, or ``(array, sample_rate)``.
 Recording = PathLike | np.ndarray | tuple

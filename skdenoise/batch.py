@@ -14,6 +14,13 @@ import numpy as np
 
 from .spectral import SpectralSettings
 
+__all__ = [
+    "SpectrogramBatch",
+    "WaveformBatch",
+    "WaveformList",
+    "is_frame_source",
+]
+
 
 def is_frame_source(X) -> bool:
     """Whether ``X`` streams frame pairs (a :class:`skdenoise.datasets.FrameSource`)."""

@@ -19,6 +19,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 logger = logging.getLogger("skdenoise.cli")
 
+__all__ = [
+    "UsageError",
+    "build_parser",
+    "main",
+]
+
 
 class UsageError(ValueError):
     """Options that do not fit together: reported in one line, exit status 2."""

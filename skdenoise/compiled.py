@@ -122,6 +122,12 @@ def _stderr_silenced():
 
 
 def _default_threads() -> int:
+    """``SKDENOISE_THREADS`` if set (see :mod:`skdenoise.parallel`), else the usable cores."""
+    from .parallel import thread_limit
+
+    limit = thread_limit()
+    if limit is not None:
+        return limit
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

@@ -29,6 +29,21 @@ from .datasets import list_audio, load_manifest
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "DnsmosCache",
+    "Evaluation",
+    "enhance_at_rate",
+    "evaluate",
+    "format_summary",
+    "format_timings",
+    "plot_summary",
+    "read_pairs",
+    "score_item",
+    "summarize",
+    "summary_metrics",
+    "write_rows",
+]
+
 SIGNAL = ("pesq", "stoi", "si_sdr")
 #: Reference-free metrics (DNSMOS), computed when ``evaluate(dnsmos=True)``.
 REFERENCE_FREE = ("dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808")

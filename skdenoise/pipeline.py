@@ -6,21 +6,25 @@ arrays: no pickle, so it loads across scikit-learn and Keras versions and cannot
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .audio import PathLike, atomic_path
+from .audio import PathLike
+from .modelfile import (
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    read_model_meta,
+    read_model_weights,
+    write_model_file,
+)
 from .regressor import UNetNoiseRegressor
 from .transformers import LogSpectrogram, PhaseKeeper, WaveformLoader, WaveformRebuilder
 
 __all__ = ["load_model", "load_pretrained", "make_denoising_pipeline", "save_model"]
 
 STEP_NAMES = ("load", "phase", "spec", "unet", "rebuild")
-MODEL_FORMAT = "skdenoise-model"
-MODEL_FORMAT_VERSION = 1
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 #: Shipped model file for each sample rate.
 PRETRAINED_FILES = {8000: "skdenoise-8k.npz", 16000: "skdenoise-16k.npz"}
@@ -145,36 +149,7 @@ def save_model(
         "fitted": fitted,
         "n_weights": len(weights),
     }
-    arrays = {f"w{i}": w.astype(dtype) for i, w in enumerate(weights)}
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, meta=np.array(json.dumps(meta)), **arrays)
-    return path
-
-
-def read_model_meta(path: PathLike) -> dict:
-    """The JSON metadata of a model file (parameters, fitted scalars, history)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such model file.")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        # numpy's own message would suggest allow_pickle, unsafe for a file of unknown
-        # origin: a model file never holds pickled data, so say what it is not instead.
-        raise ValueError(
-            f"{path}: not a skdenoise model file (expected the .npz archive that skdenoise "
-            "train or save_model writes; this file is damaged or of another kind)."
-        ) from exc
-    if meta.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path}: not a skdenoise model file.")
-    if meta.get("format_version", 0) > MODEL_FORMAT_VERSION:
-        raise ValueError(
-            f"{path}: model format {meta['format_version']} is newer than this skdenoise "
-            "understands; upgrade skdenoise."
-        )
-    return meta
+    return write_model_file(path, meta, [w.astype(dtype) for w in weights])
 
 
 def model_presets(path: PathLike) -> dict:
@@ -212,12 +187,6 @@ def load_model(path: PathLike, *, preset: str | None = None) -> Pipeline:
             )
         pipe.set_params(**presets[preset])
     return pipe
-
-
-def read_model_weights(path: PathLike, meta: dict) -> list[np.ndarray]:
-    """The network weights of a model file (float32), given its :func:`read_model_meta`."""
-    with np.load(path, allow_pickle=False) as data:
-        return [data[f"w{i}"].astype(np.float32) for i in range(meta["n_weights"])]
 
 
 def shipped_rates() -> list[int]:

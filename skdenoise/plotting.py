@@ -1,7 +1,8 @@
 """Plots: training curves, metric-by-SNR curves and spectrogram comparisons.
 
-Every function draws on a new matplotlib figure (Agg backend, no display needed), writes a
-PNG when ``path`` is given, and returns the figure.
+Every function draws on a new matplotlib figure (Agg backend, no display needed) and
+returns it. With ``path`` the figure is written there (atomically) and closed; without, it
+stays open for the caller to show, save or close (as in a notebook or the example gallery).
 """
 
 from __future__ import annotations
@@ -24,12 +25,18 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: PathLike | None) -> None:
+__all__ = ["plot_history", "plot_metric_by_snr", "plot_spectrograms"]
+
+
+def _finish(fig, path: PathLike | None):
+    """Write ``fig`` to ``path`` and close it; without a path leave it open."""
     if path is None:
-        return
+        return fig
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+    _pyplot().close(fig)
+    return fig
 
 
 def plot_history(
@@ -42,7 +49,20 @@ def plot_history(
     history : mapping of str to sequence of float
         e.g. ``UNetNoiseRegressor.history_``.
     path : path, optional
-        Where to write the PNG.
+        Where to write the PNG (the figure is then closed).
+    title : str
+        Title of the plot.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skdenoise.plotting import plot_history
+    >>> fig = plot_history({"loss": [0.3, 0.2, 0.15], "val_loss": [0.35, 0.25, 0.2]})
+    >>> fig.axes[0].get_xlabel()
+    'epoch'
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -62,9 +82,7 @@ def plot_history(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_metric_by_snr(
@@ -85,6 +103,22 @@ def plot_metric_by_snr(
         y values per system, aligned with ``snrs`` (NaN where missing).
     metric : str
         Axis label, e.g. ``"WER"``.
+    path : path, optional
+        Where to write the PNG (the figure is then closed).
+    higher_is_better : bool
+        False adds "(lower is better)" to the axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skdenoise.plotting import plot_metric_by_snr
+    >>> fig = plot_metric_by_snr([0, 5, 10], {"noisy input": [1.3, 1.6, 2.0],
+    ...                                       "skdenoise": [1.7, 2.1, 2.5]}, metric="PESQ")
+    >>> len(fig.axes[0].lines)
+    2
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
@@ -95,9 +129,7 @@ def plot_metric_by_snr(
     ax.set_title(f"{metric} by SNR")
     ax.grid(alpha=0.3)
     ax.legend()
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def plot_spectrograms(
@@ -119,6 +151,20 @@ def plot_spectrograms(
         Where to write the PNG.
     settings : SpectralSettings, optional
         STFT settings (default: the package's, ``SpectralSettings(sample_rate=...)``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per waveform, frequency (kHz) against time (s), -80 to 20 dB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.plotting import plot_spectrograms
+    >>> noise = np.random.default_rng(0).normal(0, 0.1, 8000).astype("float32")
+    >>> fig = plot_spectrograms({"noise": noise, "quieter": noise / 10}, 8000)
+    >>> len(fig.axes)  # two panels and the colour bar
+    3
     """
     from .spectral import SpectralSettings, magnitude_to_db, stft
 
@@ -138,6 +184,4 @@ def plot_spectrograms(
         ax.set_xlabel("time (s)")
     axes[0][0].set_ylabel("frequency (kHz)")
     fig.colorbar(image, ax=axes[0].tolist(), label="dB")
-    _save(fig, path)
-    plt.close(fig)
-    return fig
+    return _finish(fig, path)

@@ -38,6 +38,10 @@ from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "UNetNoiseRegressor",
+]
+
 #: Frames per model call at inference. Calls are padded to this size so that the compiled
 #: graph is traced once, whatever the number of frames.
 INFERENCE_BATCH = 32
@@ -438,7 +442,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         """Weights of ``init_model`` (checked against ``arch``), after taking its scales."""
         if self.init_model is None:
             return None
-        from .pipeline import read_model_meta, read_model_weights
+        from .modelfile import read_model_meta, read_model_weights
 
         path = Path(self.init_model)
         meta = read_model_meta(path)

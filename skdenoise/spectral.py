@@ -21,6 +21,20 @@ import numpy as np
 
 from .audio import fit_length
 
+__all__ = [
+    "SpectralSettings",
+    "analyse",
+    "db_to_magnitude",
+    "estimated_snr_db",
+    "istft",
+    "join_frames",
+    "log_magnitude_frames",
+    "magnitude_to_db",
+    "split_frames",
+    "stft",
+    "synthesise",
+]
+
 
 @dataclass(frozen=True)
 class SpectralSettings:

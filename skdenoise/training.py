@@ -22,6 +22,11 @@ from .model import MAGNITUDE_EXPONENT
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "train_model",
+    "validation_sources",
+]
+
 #: Licence words excluded by default from training data: a shipped model must not be
 #: trained on rows whose licence forbids commercial use or is not stated.
 DEFAULT_EXCLUDED_LICENSES = ("NON-COMMERCIAL", "unspecified", "no explicit license")

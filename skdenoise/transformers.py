@@ -20,6 +20,14 @@ from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "LogSpectrogram",
+    "PhaseKeeper",
+    "WaveformLoader",
+    "WaveformRebuilder",
+    "rebuild_waveforms",
+]
+
 
 class _Stateless(TransformerMixin, BaseEstimator):
     """Base for transformers that learn nothing: ``fit`` only checks parameters."""
