@@ -37,7 +37,20 @@ __all__ = [
 
 @runtime_checkable
 class Transcriber(Protocol):
-    """What the ASR scorers need: ``transcribe(waveform, sample_rate) -> str``."""
+    """What the ASR scorers need: ``transcribe(waveform, sample_rate) -> str``.
+
+    Examples
+    --------
+    Any object with this method is a transcriber:
+
+    >>> import numpy as np
+    >>> from skdenoise.asr import Transcriber
+    >>> class Silence:
+    ...     def transcribe(self, waveform, sample_rate):
+    ...         return ""
+    >>> isinstance(Silence(), Transcriber)
+    True
+    """
 
     def transcribe(self, waveform: np.ndarray, sample_rate: int) -> str:
         """Text spoken in ``waveform`` (1-D float, [-1, 1]) sampled at ``sample_rate`` Hz."""
@@ -60,6 +73,22 @@ def as_transcriber(obj) -> Transcriber:
     ``None`` gives the default :class:`PocketSphinxTranscriber`; an object with a
     ``transcribe`` method is used as it is; a callable ``f(waveform, sample_rate)`` is
     wrapped.
+
+    Parameters
+    ----------
+    obj : Transcriber, callable or None
+        A transcriber, a function ``f(waveform, sample_rate) -> str``, or ``None``.
+
+    Returns
+    -------
+    Transcriber
+
+    Examples
+    --------
+    >>> from skdenoise.asr import as_transcriber
+    >>> t = as_transcriber(lambda waveform, sample_rate: "yes")
+    >>> t.transcribe([0.0], 8000)
+    'yes'
     """
     if obj is None:
         return PocketSphinxTranscriber()
@@ -324,7 +353,26 @@ RECOGNISERS = {"pocketsphinx": PocketSphinxTranscriber, "whisper": WhisperTransc
 
 
 def make_transcriber(name: str = "pocketsphinx", **options) -> Transcriber:
-    """A recogniser by name (``"pocketsphinx"`` or ``"whisper"``), with its options."""
+    """A recogniser by name (``"pocketsphinx"`` or ``"whisper"``), with its options.
+
+    Parameters
+    ----------
+    name : {"pocketsphinx", "whisper"}
+        The recogniser.
+    **options
+        Passed to :class:`PocketSphinxTranscriber` or :class:`WhisperTranscriber` (e.g.
+        ``cpu_threads=1`` for Whisper).
+
+    Returns
+    -------
+    Transcriber
+
+    Examples
+    --------
+    >>> from skdenoise.asr import make_transcriber
+    >>> type(make_transcriber("pocketsphinx")).__name__
+    'PocketSphinxTranscriber'
+    """
     if name not in RECOGNISERS:
         raise ValueError(f"recogniser must be one of {sorted(RECOGNISERS)}, got {name!r}.")
     return RECOGNISERS[name](**options)
@@ -349,6 +397,20 @@ class CachedTranscriber:
         Oldest in-memory entries are dropped beyond this many.
     path : str or PathLike, optional
         Cache file, created if missing; lines are appended as recordings are decoded.
+
+    Examples
+    --------
+    >>> from skdenoise.asr import CachedTranscriber
+    >>> class Counting:
+    ...     calls = 0
+    ...     def transcribe(self, waveform, sample_rate):
+    ...         Counting.calls += 1
+    ...         return "hello"
+    >>> import numpy as np
+    >>> cached = CachedTranscriber(Counting())
+    >>> x = np.zeros(8000, "float32")
+    >>> cached.transcribe(x, 8000), cached.transcribe(x, 8000), Counting.calls
+    ('hello', 'hello', 1)
     """
 
     def __init__(

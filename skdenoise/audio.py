@@ -49,7 +49,20 @@ MAX_CHANNELS = 64
 
 
 class AudioError(ValueError):
-    """A recording cannot be used. The message names the recording and the problem."""
+    """A recording cannot be used. The message names the recording and the problem.
+
+    Examples
+    --------
+    >>> from skdenoise.audio import AudioError, read_audio
+    >>> import tempfile, pathlib
+    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "notes.wav"
+    >>> _ = bad.write_text("not audio")
+    >>> try:
+    ...     read_audio(bad)
+    ... except AudioError as exc:
+    ...     print(str(exc).split(":")[1].strip())
+    not a readable audio file (Error opening ...
+    """
 
 
 def is_path(item: Any) -> bool:
@@ -80,6 +93,13 @@ def check_recordings(recordings: Any, *, what: str = "X") -> list:
     -------
     list
         One entry per recording, in order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import check_recordings
+    >>> len(check_recordings(np.zeros((3, 100))))
+    3
     """
     if is_path(recordings):
         raise TypeError(
@@ -196,6 +216,15 @@ def read_audio(
         The file does not exist.
     AudioError
         The file is not audio that soundfile can decode.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from skdenoise.audio import read_audio, write_wav
+    >>> path = write_wav(tempfile.mkdtemp() + "/a.wav", np.zeros(16000, "float32"), 16000)
+    >>> waveform, rate = read_audio(path, sample_rate=8000)
+    >>> waveform.shape, rate
+    ((8000,), 8000)
     """
     path = Path(path)
     if not path.exists():
@@ -228,6 +257,13 @@ def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarr
     Returns
     -------
     ndarray of shape (..., ceil(n_samples * target_rate / orig_rate)), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import resample
+    >>> resample(np.zeros(8000, "float32"), 8000, 16000).shape
+    (16000,)
     """
     waveform = np.asarray(waveform, dtype=np.float32)
     if orig_rate == target_rate:
@@ -243,7 +279,26 @@ def resample(waveform: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarr
 
 
 def fit_length(waveform: np.ndarray, n_samples: int) -> np.ndarray:
-    """``waveform`` cut, or zero-padded at the end, to ``n_samples`` along its last axis."""
+    """``waveform`` cut, or zero-padded at the end, to ``n_samples`` along its last axis.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (..., n)
+        Samples.
+    n_samples : int
+        Length wanted.
+
+    Returns
+    -------
+    ndarray of shape (..., n_samples)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import fit_length
+    >>> fit_length(np.ones(3), 5).tolist()
+    [1.0, 1.0, 1.0, 0.0, 0.0]
+    """
     missing = n_samples - waveform.shape[-1]
     if missing <= 0:
         return waveform[..., :n_samples]
@@ -360,6 +415,13 @@ def to_waveform(
     Returns
     -------
     ndarray of shape (n_samples,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import to_waveform
+    >>> to_waveform((np.ones(16000, "float32") / 4, 16000), sample_rate=8000).shape
+    (8000,)
     """
     if not mono:
         raise ValueError("only mono=True is supported: the denoiser works on one channel.")
@@ -400,11 +462,32 @@ def load_waveforms(
 ) -> tuple[list[np.ndarray], list[str]]:
     """Load many recordings with :func:`to_waveform`.
 
+    Parameters
+    ----------
+    recordings : sequence of path, ndarray or (ndarray, int)
+        As :func:`to_waveform` takes them.
+    sample_rate : int
+        Rate of the results, in Hz.
+    what : str
+        Name used in error messages.
+    allow_silent : bool
+        Accept all-zero recordings.
+    progress : bool
+        Show a progress bar.
+
     Returns
     -------
     waveforms : list of ndarray of shape (n_samples,)
     names : list of str
         The path of each file, or ``"<what>[i]"`` for an array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import load_waveforms
+    >>> waves, names = load_waveforms([np.ones(4, "float32") / 2], sample_rate=8000)
+    >>> names, waves[0].shape
+    (['X[0]'], (4,))
     """
     items = check_recordings(recordings, what=what)
     waveforms, names = [], []
@@ -434,9 +517,28 @@ def read_segment(
     Only the needed part of the file is decoded, so memory does not depend on the file's
     length. Fewer samples come back if the file ends first.
 
+    Parameters
+    ----------
+    path : str or PathLike
+        An audio file.
+    start : int
+        First sample, counted at ``sample_rate``.
+    n_samples : int
+        Samples wanted, at ``sample_rate``.
+    sample_rate : int
+        Rate of the result in Hz (the file is resampled if it has another).
+
     Returns
     -------
     ndarray of shape (<= n_samples,), float32
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from skdenoise.audio import read_segment, write_wav
+    >>> path = write_wav(tempfile.mkdtemp() + "/a.wav", np.zeros(8000, "float32"), 8000)
+    >>> read_segment(path, start=7000, n_samples=4000, sample_rate=8000).shape
+    (1000,)
     """
     path = Path(path)
     if not path.exists():
@@ -458,7 +560,26 @@ def read_segment(
 
 
 def audio_info(path: PathLike) -> sf._SoundFileInfo:
-    """soundfile's header information, with the same errors as :func:`read_audio`."""
+    """soundfile's header information, with the same errors as :func:`read_audio`.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An audio file.
+
+    Returns
+    -------
+    soundfile._SoundFileInfo
+        ``samplerate``, ``frames``, ``channels``, ``duration``, ``format``, ``subtype``.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from skdenoise.audio import audio_info, write_wav
+    >>> path = write_wav(tempfile.mkdtemp() + "/a.wav", np.zeros(8000, "float32"), 8000)
+    >>> audio_info(path).duration
+    1.0
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file.")
@@ -527,10 +648,33 @@ def commit_file(tmp: PathLike, path: PathLike, *, replace: bool) -> Path:
     by another process is never replaced; where hard links are not supported, ``path`` is
     first created exclusively (``O_EXCL``) and then replaced.
 
+    Parameters
+    ----------
+    tmp : str or PathLike
+        The finished temporary file (on the same file system as ``path``).
+    path : str or PathLike
+        Its final name.
+    replace : bool
+        Allow replacing an existing ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
     Raises
     ------
     FileExistsError
         ``replace`` is false and ``path`` exists; ``tmp`` is removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise.audio import commit_file
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".out.tmp").write_text("new")
+    >>> commit_file(folder / ".out.tmp", folder / "out.txt", replace=False).read_text()
+    'new'
     """
     tmp, path = Path(tmp), Path(path)
     try:
@@ -562,6 +706,26 @@ def atomic_path(path: PathLike):
     is removed and ``path`` is left as it was. The result has the permissions of the file
     it replaces, or those of a newly created file (``0o666`` less the umask), not the
     private ``0o600`` of a temporary file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file to write.
+
+    Returns
+    -------
+    contextmanager of pathlib.Path
+        Yields the temporary path to write to.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise.audio import atomic_path
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "report.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")

@@ -53,6 +53,12 @@ class ChannelParams:
         Gain at ``high_hz`` relative to ``low_hz``, linear in log-frequency (dB).
     eq_hz, eq_db : float
         Centre (Hz) and gain (dB) of a one-octave-wide bump; ``eq_db=0`` for none.
+
+    Examples
+    --------
+    >>> from skdenoise.augment import ChannelParams
+    >>> ChannelParams(low_hz=300.0, high_hz=3400.0, tilt_db=-3.0).tilt_db
+    -3.0
     """
 
     low_hz: float = 300.0
@@ -83,6 +89,12 @@ def telephone_sos(
     Returns
     -------
     ndarray of shape (n_sections, 6)
+
+    Examples
+    --------
+    >>> from skdenoise.augment import telephone_sos
+    >>> telephone_sos(8000).shape
+    (4, 6)
     """
     from scipy.signal import ellip
 
@@ -120,6 +132,14 @@ def apply_channel(x: np.ndarray, sample_rate: int, params: ChannelParams) -> np.
     -------
     ndarray of shape (n_samples,), float32
         Same length; the band-pass is causal (its group delay is part of the channel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.augment import ChannelParams, apply_channel
+    >>> x = np.random.default_rng(0).standard_normal(8000).astype("float32")
+    >>> apply_channel(x, 8000, ChannelParams()).shape
+    (8000,)
     """
     from scipy.signal import sosfilt
 
@@ -141,7 +161,29 @@ def draw_channel(
     tilt_db: tuple[float, float] = (-6.0, 6.0),
     eq_db: tuple[float, float] = (-4.0, 4.0),
 ) -> ChannelParams:
-    """A random telephone channel (uniform draws within the given ranges)."""
+    """A random telephone channel (uniform draws within the given ranges).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the draws.
+    low_hz, high_hz : (float, float)
+        Ranges of the lower and upper pass-band edges (Hz).
+    tilt_db, eq_db : (float, float)
+        Ranges of the tilt and of the EQ bump's gain (dB).
+
+    Returns
+    -------
+    ChannelParams
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.augment import draw_channel
+    >>> channel = draw_channel(np.random.default_rng(0))
+    >>> 250 <= channel.low_hz <= 400 and 3100 <= channel.high_hz <= 3400
+    True
+    """
     low = float(rng.uniform(*low_hz))
     high = float(rng.uniform(*high_hz))
     return ChannelParams(
@@ -166,11 +208,30 @@ def room_impulse_response(
     from ``rng``. The response is scaled so that its direct path has unit gain and starts
     at sample 0 (the reverberant speech stays aligned with the dry speech).
 
+    Parameters
+    ----------
+    sample_rate : int
+        Hz.
+    rng : numpy.random.Generator
+        Source of the draws.
+    rt60_s : (float, float)
+        Range of the reverberation time (s).
+    max_order : int
+        Reflection order of the image-source model.
+
     Returns
     -------
     rir : ndarray of shape (n_taps,), float32
     info : dict
         ``rt60_s`` and the room's ``dims_m``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.augment import room_impulse_response
+    >>> rir, info = room_impulse_response(8000, np.random.default_rng(0))
+    >>> float(rir[0]), sorted(info)
+    (1.0, ['dims_m', 'rt60_s'])
     """
     import pyroomacoustics as pra
 
@@ -193,7 +254,27 @@ def room_impulse_response(
 
 
 def apply_room(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
-    """Convolve ``x`` with ``rir``, keeping ``x``'s length (the tail past the end is cut)."""
+    """Convolve ``x`` with ``rir``, keeping ``x``'s length (the tail past the end is cut).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples,)
+        Dry signal.
+    rir : ndarray of shape (n_taps,)
+        Room impulse response (:func:`room_impulse_response`).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.augment import apply_room, room_impulse_response
+    >>> rir, info = room_impulse_response(8000, np.random.default_rng(0))
+    >>> apply_room(np.ones(4000, "float32"), rir).shape
+    (4000,)
+    """
     from scipy.signal import fftconvolve
 
     y = fftconvolve(np.asarray(x, np.float64), np.asarray(rir, np.float64))[: len(x)]
@@ -215,6 +296,14 @@ def compand(x: np.ndarray, law: str = "mu", *, bits: int = 8) -> np.ndarray:
     -------
     ndarray, float32
         The decoded signal: ``x`` plus the codec's level-dependent quantisation noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.augment import compand
+    >>> x = np.linspace(-0.5, 0.5, 5)
+    >>> bool(np.max(np.abs(compand(x) - x)) < 0.02)
+    True
     """
     x = np.clip(np.asarray(x, np.float64), -1.0, 1.0)
     levels = 2 ** (bits - 1) - 1
@@ -237,7 +326,26 @@ def compand(x: np.ndarray, law: str = "mu", *, bits: int = 8) -> np.ndarray:
 
 
 def clip(x: np.ndarray, fraction: float) -> np.ndarray:
-    """Hard-clip ``x`` at ``fraction`` of its peak (``fraction`` in (0, 1])."""
+    """Hard-clip ``x`` at ``fraction`` of its peak (``fraction`` in (0, 1]).
+
+    Parameters
+    ----------
+    x : ndarray
+        Samples.
+    fraction : float
+        Clipping level as a fraction of the peak, in (0, 1].
+
+    Returns
+    -------
+    ndarray, float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.augment import clip
+    >>> clip(np.array([-1.0, 0.2, 1.0]), 0.5).tolist()
+    [-0.5, 0.20000000298023224, 0.5]
+    """
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"the clipping fraction must be in (0, 1], got {fraction!r}.")
     x = np.asarray(x, np.float32)
@@ -277,6 +385,16 @@ class Augmentation:
         Probability that the noise is babble summed from other training speakers.
     babble_talkers : (int, int)
         Inclusive range of the number of babble talkers.
+
+    Examples
+    --------
+    >>> from skdenoise.augment import Augmentation
+    >>> from skdenoise.datasets import MixtureStream
+    >>> telephone_only = Augmentation(channel_p=1.0, room_p=0.0, codec_p=0.0, clip_p=0.0,
+    ...                               extra_noise_p=0.0, babble_p=0.0)
+    >>> stream = MixtureStream(augmentation=telephone_only)  # give it speech and noise rows
+    >>> stream.augmentation.channel_p
+    1.0
     """
 
     channel_p: float = 0.5

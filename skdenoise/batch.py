@@ -23,7 +23,24 @@ __all__ = [
 
 
 def is_frame_source(X) -> bool:
-    """Whether ``X`` streams frame pairs (a :class:`skdenoise.datasets.FrameSource`)."""
+    """Whether ``X`` streams frame pairs (a :class:`skdenoise.datasets.FrameSource`).
+
+    Parameters
+    ----------
+    X : object
+        What a ``fit`` was given.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skdenoise.batch import is_frame_source
+    >>> from skdenoise.datasets import MixtureStream
+    >>> is_frame_source(MixtureStream()), is_frame_source([1, 2])
+    (True, False)
+    """
     return hasattr(X, "frame_pairs") and hasattr(X, "split") and hasattr(X, "with_settings")
 
 
@@ -32,6 +49,21 @@ class WaveformList(list):
 
     It is what :meth:`sklearn.pipeline.Pipeline.predict` returns for a denoising pipeline;
     it behaves as a plain ``list``.
+
+    Parameters
+    ----------
+    waveforms : iterable of ndarray of shape (n_samples,)
+        The recordings.
+    sample_rate : int, optional
+        Their rate in Hz.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.batch import WaveformList
+    >>> out = WaveformList([np.zeros(3)], sample_rate=8000)
+    >>> len(out), out.sample_rate
+    (1, 8000)
     """
 
     def __init__(self, waveforms=(), sample_rate: int | None = None):
@@ -57,6 +89,14 @@ class WaveformBatch:
         Clean references aligned with ``waveforms`` (fit time only).
     keep_phase : bool
         Set by ``PhaseKeeper``: the spectral step keeps the phase of its STFT.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import WaveformLoader
+    >>> batch = WaveformLoader().transform([np.zeros(8000, "float32")])
+    >>> type(batch).__name__, batch.sample_rate
+    ('WaveformBatch', 8000)
     """
 
     waveforms: tuple[np.ndarray, ...]
@@ -90,6 +130,15 @@ class SpectrogramBatch:
         Phase of the input's STFT, in radians (kept when ``PhaseKeeper`` ran).
     target_frames : tuple of ndarray, optional
         Log-magnitude frames of the clean targets (fit time only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import LogSpectrogram
+    >>> from skdenoise.batch import WaveformBatch
+    >>> batch = LogSpectrogram().transform(WaveformBatch((np.zeros(9000, "float32"),), 8000, ("x",)))
+    >>> type(batch).__name__, batch.frames[0].shape
+    ('SpectrogramBatch', (2, 128, 128))
     """
 
     frames: tuple[np.ndarray, ...]

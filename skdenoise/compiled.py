@@ -49,12 +49,36 @@ CONVERSION_VERSION = 1
 
 
 def litert_available() -> bool:
-    """Whether the LiteRT interpreter (``ai-edge-litert``) is installed."""
+    """Whether the LiteRT interpreter (``ai-edge-litert``) is installed.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from skdenoise.compiled import litert_available
+    >>> isinstance(litert_available(), bool)
+    True
+    """
     return importlib.util.find_spec("ai_edge_litert") is not None
 
 
 def cache_dir() -> Path:
-    """Folder of the compiled flatbuffers (not created here)."""
+    """Folder of the compiled flatbuffers (not created here).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$SKDENOISE_CACHE_DIR``, else ``$XDG_CACHE_HOME/skdenoise``, else
+        ``~/.cache/skdenoise``.
+
+    Examples
+    --------
+    >>> from skdenoise.compiled import cache_dir
+    >>> cache_dir().name != ""
+    True
+    """
     root = os.environ.get(CACHE_ENV)
     if root:
         return Path(root).expanduser() / "compiled"
@@ -64,7 +88,30 @@ def cache_dir() -> Path:
 
 
 def model_key(architecture: dict, weights: Sequence[np.ndarray], input_shape: tuple) -> str:
-    """Hex digest identifying a network: architecture, input shape and every weight's bytes."""
+    """Hex digest identifying a network: architecture, input shape and every weight's bytes.
+
+    Parameters
+    ----------
+    architecture : dict
+        Keyword arguments of :func:`skdenoise.model.build_unet`.
+    weights : sequence of ndarray
+        The network's weights.
+    input_shape : tuple of int
+        Shape of the compiled input.
+
+    Returns
+    -------
+    str
+        A hexadecimal digest, the cache file's name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.compiled import model_key
+    >>> key = model_key({"depth": 2}, [np.zeros(3)], (1, 128, 128, 1))
+    >>> len(key) > 16
+    True
+    """
     digest = hashlib.sha256()
     header = {
         "conversion": CONVERSION_VERSION,
@@ -145,6 +192,15 @@ class LiteRTRunner:
         The shape every call receives; checked against the flatbuffer's input.
     num_threads : int, optional
         CPU threads of the interpreter; default: the cores this process may use.
+
+    Examples
+    --------
+    >>> from skdenoise.compiled import litert_available
+    >>> from skdenoise import load_pretrained
+    >>> unet = load_pretrained().named_steps["unet"]
+    >>> out = unet.denoise_frames(__import__("numpy").zeros((1, 128, 128), "float32"))
+    >>> out.shape  # on LiteRT when it is installed: a LiteRTRunner runs the network
+    (1, 128, 128)
     """
 
     def __init__(self, content: bytes, input_shape: tuple, num_threads: int | None = None):
@@ -191,6 +247,20 @@ def compiled_runner(
         Fixed input shape, batch first.
     build_model : callable
         Returns the Keras model; called (and TensorFlow imported) only on a cache miss.
+
+    Returns
+    -------
+    LiteRTRunner
+
+    Examples
+    --------
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.compiled import compiled_runner, litert_available
+    >>> from skdenoise.model import build_unet
+    >>> unet = load_pretrained().named_steps["unet"]
+    >>> arch, weights = unet.architecture_, unet._network_weights()
+    >>> runner = compiled_runner(arch, weights, (16, 128, 128, 1),
+    ...                          lambda: build_unet(**arch))  # doctest: +SKIP
     """
     key = model_key(architecture, weights, input_shape)
     path = cache_dir() / f"unet-{key}.tflite"
@@ -241,6 +311,15 @@ def export_tflite(pipe, path, *, batch: int = 1) -> tuple[Path, Path]:
     -------
     (Path, Path)
         The flatbuffer and the JSON.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.compiled import export_tflite
+    >>> model, sidecar = export_tflite(load_pretrained(), tempfile.mkdtemp() + "/unet.tflite")  # doctest: +SKIP
+    >>> sidecar.suffix  # doctest: +SKIP
+    '.json'
     """
     regressor = pipe.named_steps["unet"]
     regressor._check_fitted()

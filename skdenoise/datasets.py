@@ -105,6 +105,14 @@ def active_power(
     -------
     float
         Power (mean squared sample) of the active frames; 0.0 for a silent signal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.datasets import active_power
+    >>> x = np.concatenate([np.zeros(8000), np.ones(8000)])  # half silence
+    >>> active_power(x, 8000)
+    1.0
     """
     x = np.asarray(signal, dtype=np.float64)
     n = max(1, round(frame_s * sample_rate))
@@ -121,7 +129,32 @@ def active_power(
 def measure_snr(
     clean: np.ndarray, noise: np.ndarray, sample_rate: int, *, threshold_db: float = 40.0
 ) -> float:
-    """SNR in dB of ``clean`` (active speech power) against ``noise`` (whole power)."""
+    """SNR in dB of ``clean`` (active speech power) against ``noise`` (whole power).
+
+    Parameters
+    ----------
+    clean : ndarray of shape (n_samples,)
+        The speech.
+    noise : ndarray of shape (n_samples,)
+        The noise added to it.
+    sample_rate : int
+        Hz.
+    threshold_db : float
+        Activity threshold of :func:`active_power`.
+
+    Returns
+    -------
+    float
+        dB; ``inf`` for silent noise.
+
+    Examples
+    --------
+    >>> from skdenoise.datasets import measure_snr, mix_at_snr
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, background = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> round(measure_snr(clean, background, 8000), 6)
+    5.0
+    """
     p_speech = active_power(clean, sample_rate, threshold_db=threshold_db)
     p_noise = float(np.mean(np.asarray(noise, dtype=np.float64) ** 2))
     if p_speech == 0.0:
@@ -149,6 +182,15 @@ class Mixture:
         when no scaling was needed).
     noise_offset : int
         Sample of the noise file where the segment starts.
+
+    Examples
+    --------
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> mixture = mix_at_snr(syllables(), noise("hiss", 3.0), 10.0, rng=0)
+    >>> noisy, clean, background = mixture
+    >>> mixture.snr_db
+    10.0
     """
 
     noisy: np.ndarray
@@ -353,6 +395,20 @@ def load_manifest(
     Returns
     -------
     list of dict
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "speech" / "a.wav", syllables("ba di gu ke po"), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 3.0), 8000)
+    >>> from skdenoise.datasets import load_manifest, write_manifest
+    >>> path = write_manifest([{"path": str(root / "speech" / "a.wav"), "speaker": "s1"}],
+    ...                       root / "speech.tsv")
+    >>> load_manifest(path)[0]["speaker"]
+    's1'
     """
     path = Path(path)
     if not path.exists():
@@ -384,7 +440,29 @@ def load_manifest(
 def write_manifest(
     rows: Sequence[dict], path: PathLike, columns: Sequence[str] | None = None
 ) -> Path:
-    """Write rows as CSV (or TSV for a ``.tsv`` name), atomically."""
+    """Write rows as CSV (or TSV for a ``.tsv`` name), atomically.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        One dict per row.
+    path : str or PathLike
+        ``.tsv`` for tab-separated, anything else comma-separated.
+    columns : sequence of str, optional
+        Column order (default: the keys of the rows, in order of appearance).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skdenoise.datasets import write_manifest
+    >>> path = write_manifest([{"path": "a.wav", "speaker": "s1"}], tempfile.mkdtemp() + "/m.tsv")
+    >>> path.read_text().split()[:2]
+    ['path', 'speaker']
+    """
     from .audio import atomic_path
 
     path = Path(path)
@@ -411,6 +489,29 @@ def list_audio(folder: PathLike, *, exclude: Sequence[PathLike] = ()) -> list[Pa
     an output folder inside the input folder). Symbolic links to folders are followed (each
     real folder once); a link to a file that does not exist is listed, so that the run
     reports it instead of skipping it silently.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        Where to look.
+    exclude : sequence of path
+        Folders whose contents are left out.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "speech" / "a.wav", syllables("ba di gu ke po"), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 3.0), 8000)
+    >>> from skdenoise.datasets import list_audio
+    >>> [p.name for p in list_audio(root)]
+    ['hum.wav', 'a.wav']
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
@@ -515,6 +616,19 @@ class MixtureSet:
     noisy, clean, noise : list of ndarray, or None
         The arrays (``None`` when ``keep_arrays=False``).
     sample_rate : int
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "speech" / "a.wav", syllables("ba di gu ke po"), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 3.0), 8000)
+    >>> from skdenoise.datasets import make_noisy_speech
+    >>> mixtures = make_noisy_speech(root / "speech", root / "noise", [0, 10], n_mixtures=2)
+    >>> len(mixtures.noisy), sorted(row["snr_db"] for row in mixtures.manifest)
+    (2, ['0', '10'])
     """
 
     manifest: list[dict]
@@ -639,6 +753,20 @@ def make_noisy_speech(
     Returns
     -------
     MixtureSet
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "speech" / "a.wav", syllables("ba di gu ke po"), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 3.0), 8000)
+    >>> from skdenoise.datasets import make_noisy_speech
+    >>> mixtures = make_noisy_speech(root / "speech", root / "noise", [0, 5, 10], n_mixtures=3,
+    ...                              out_dir=root / "mixed")
+    >>> sorted(p.name for p in (root / "mixed").iterdir())
+    ['clean', 'manifest.csv', 'noise', 'noisy']
     """
     if noise_balance not in ("category", "file"):
         raise ValueError(f"noise_balance must be 'category' or 'file', got {noise_balance!r}.")
@@ -789,6 +917,14 @@ def train_dev_split(
     Returns
     -------
     train, dev : list of dict
+
+    Examples
+    --------
+    >>> from skdenoise.datasets import train_dev_split
+    >>> rows = [{"speaker": s, "noise_file": n} for s in "abcde" for n in "xyz"]
+    >>> train, dev = train_dev_split(rows, dev_fraction=0.4, random_state=0)
+    >>> {r["speaker"] for r in train} & {r["speaker"] for r in dev}
+    set()
     """
     rows = list(rows)
     if not rows:
@@ -921,6 +1057,24 @@ class MixtureStream(FrameSource):
     augmentation : skdenoise.augment.Augmentation, optional
         Degradations drawn per mixture (telephone channel, room, codec, clipping, summed
         noises, babble from other training speakers); None keeps plain additive mixing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "speech" / "a.wav", syllables("ba di gu ke po"), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 3.0), 8000)
+    >>> from skdenoise import make_denoising_pipeline
+    >>> from skdenoise.datasets import MixtureStream
+    >>> stream = MixtureStream.from_sources(root / "speech", root / "noise", snr_range=(0, 15))
+    >>> noisy, clean, snr, row = next(stream.mixtures(epoch=0))
+    >>> noisy.shape == clean.shape and 0 <= snr <= 15
+    True
+    >>> pipe = make_denoising_pipeline(unet__filters=4, unet__depth=2, unet__epochs=1,
+    ...                                unet__validation_fraction=0.0)
+    >>> pipe.fit(stream)  # doctest: +SKIP
     """
 
     speech: list = field(default_factory=list)
@@ -1129,6 +1283,20 @@ class ManifestStream(FrameSource):
     ----------
     rows : list of dict
         Rows with ``noisy_path`` and ``clean_path`` (see :meth:`from_manifest`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "speech" / "a.wav", syllables("ba di gu ke po"), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 3.0), 8000)
+    >>> from skdenoise.datasets import ManifestStream, make_noisy_speech
+    >>> mixtures = make_noisy_speech(root / "speech", root / "noise", [5], out_dir=root / "mix")
+    >>> stream = ManifestStream.from_manifest(root / "mix" / "manifest.csv")
+    >>> len(stream.rows)
+    1
     """
 
     rows: list = field(default_factory=list)

@@ -77,7 +77,24 @@ MANIFEST_COLUMNS = (
 
 
 def noise_kind(category: str) -> str | None:
-    """The held-out kind of a noise category, or None if training may use it."""
+    """The held-out kind of a noise category, or None if training may use it.
+
+    Parameters
+    ----------
+    category : str
+        A noise category of a corpus manifest.
+
+    Returns
+    -------
+    str or None
+        A key of :data:`HELD_OUT_NOISE`.
+
+    Examples
+    --------
+    >>> from skdenoise.devset import noise_kind
+    >>> noise_kind("vacuum_cleaner"), noise_kind("rain")
+    ('vacuum', None)
+    """
     name = category.lower()
     for kind, words in HELD_OUT_NOISE.items():
         if any(word in name for word in words):
@@ -88,6 +105,27 @@ def noise_kind(category: str) -> str | None:
 def dev_speakers(rows: Sequence[dict], *, n_speechocean: int = 30, seed: int = 0) -> set[str]:
     """The held-out speakers: every LibriSpeech test-other, test-clean and AN4 speaker of
     ``shared/data``, and ``n_speechocean`` speakers of speechocean762's test split (seeded).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Corpus rows with ``path`` and ``speaker``.
+    n_speechocean : int
+        speechocean762 test speakers to hold out.
+    seed : int
+        Seed of that choice.
+
+    Returns
+    -------
+    set of str
+
+    Examples
+    --------
+    >>> from skdenoise.devset import dev_speakers
+    >>> rows = [{"path": "speech/librispeech/8k/test-other/1688/x.flac", "speaker": "1688"},
+    ...         {"path": "speech/librispeech/8k/train-clean-100/19/y.flac", "speaker": "19"}]
+    >>> sorted(dev_speakers(rows))
+    ['1688']
     """
     speakers: set[str] = set()
     ocean: set[str] = set()
@@ -127,6 +165,15 @@ def realistic_split(
     -------
     dict
         ``train_speech``, ``dev_speech``, ``train_noise``, ``dev_noise`` row lists.
+
+    Examples
+    --------
+    >>> from skdenoise.devset import realistic_split
+    >>> speech = [{"path": f"{s}.flac", "speaker": s} for s in ("ann", "bob")]
+    >>> noise = [{"path": "v.flac", "category": "vacuum_cleaner"}, {"path": "r.flac", "category": "rain"}]
+    >>> split = realistic_split(speech, noise, held_out_speakers={"bob"})
+    >>> [r["speaker"] for r in split["dev_speech"]], [r["category"] for r in split["train_noise"]]
+    (['bob'], ['rain'])
     """
     excluded = set(held_out_speakers) | set(extra_dev_speakers)
     excluded_noise = {str(Path(p).resolve()) for p in extra_dev_noise_paths}
@@ -273,6 +320,15 @@ def make_realistic_devset(
     -------
     dict
         Rate -> manifest path.
+
+    Examples
+    --------
+    Build it from the shared data and the extra corpus (see
+    ``benchmarks/make_realistic_devset.py``, which makes the split first):
+
+    >>> from skdenoise.devset import make_realistic_devset
+    >>> paths = make_realistic_devset(split["dev_speech"], split["dev_noise"],
+    ...                               "runs/realistic/devset")  # doctest: +SKIP
     """
     plan = _plan(list(dev_speech), list(dev_noise), n_per_snr, list(snrs), seed)
     out = Path(out)

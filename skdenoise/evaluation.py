@@ -89,10 +89,32 @@ def read_pairs(
     Without ``clean_dir``, items have ``clean=None``: only reference-free metrics (DNSMOS)
     can score them.
 
+    Parameters
+    ----------
+    manifest : str or PathLike, optional
+        A TSV or CSV manifest.
+    noisy_dir : str or PathLike, optional
+        A folder of noisy files (instead of a manifest).
+    clean_dir : str or PathLike, optional
+        A folder of clean files with the same relative paths.
+
     Returns
     -------
     list of dict
         Keys ``name``, ``noisy``, ``clean``, ``transcript``, ``snr_db``, ``noise_type``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.evaluation import read_pairs
+    >>> from skdenoise.synthetic import syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_wav(root / "noisy" / "a.wav", syllables(), 8000)
+    >>> _ = write_wav(root / "clean" / "a.wav", syllables(), 8000)
+    >>> item = read_pairs(noisy_dir=root / "noisy", clean_dir=root / "clean")[0]
+    >>> item["name"], pathlib.Path(item["clean"]).parent.name
+    ('a.wav', 'clean')
     """
     items = []
     if manifest is not None:
@@ -167,6 +189,25 @@ def score_item(
     another recogniser). An item without a clean file (``clean=None``) gets reference-free
     metrics only.
 
+    Parameters
+    ----------
+    item : dict
+        One item of :func:`read_pairs`.
+    output : ndarray of shape (n_samples,), optional
+        The enhanced recording at ``sample_rate``; ``None`` scores the input as the output.
+    sample_rate : int
+        The scoring rate in Hz.
+    transcriber : Transcriber or None
+        The recogniser (PocketSphinx when ``None`` and ``asr`` is on).
+    asr : bool or "transcribed"
+        Which items the recogniser decodes.
+    dnsmos_hop_s : float, optional
+        Seconds between DNSMOS windows; ``None``: no DNSMOS.
+    signal : bool
+        Compute PESQ, STOI and SI-SDR.
+    dnsmos_cache : DnsmosCache, optional
+        Scores kept between calls.
+
     Returns
     -------
     row : dict
@@ -175,6 +216,18 @@ def score_item(
         ``hyp_input``, ``hyp_output`` and ``reference`` texts when decoded.
     timings : dict
         Per metric, (seconds spent, seconds of audio processed).
+
+    Examples
+    --------
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import score_item
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hum", 3.0), 5.0, rng=0)
+    >>> item = {"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...         "snr_db": 5.0, "noise_type": "hum"}
+    >>> row, seconds = score_item(item, None, sample_rate=8000, transcriber=None, asr=False)
+    >>> round(row["si_sdr_input"], 1)  # SI-SDR counts the silences too; the SNR does not
+    1.8
     """
     timings: dict[str, tuple[float, float]] = {}
     noisy = to_waveform(item["noisy"], sample_rate=sample_rate, name=item["name"])
@@ -262,7 +315,20 @@ def score_item(
 class DnsmosCache:
     """DNSMOS scores kept by the audio's content (and rate and hop), optionally in a file
     (JSON lines), so that the same noisy input is scored once for every system compared on
-    it, and again in no later run."""
+    it, and again in no later run.
+
+    Parameters
+    ----------
+    path : str or PathLike, optional
+        File of scores kept between runs; ``None`` keeps them in memory only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skdenoise.evaluation import DnsmosCache, evaluate
+    >>> cache = DnsmosCache(tempfile.mkdtemp() + "/dnsmos.jsonl")
+    >>> # evaluate(items, enhance, dnsmos=True, dnsmos_cache=cache.path) scores each audio once
+    """
 
     def __init__(self, path: PathLike | None = None):
         self.path = None if path is None else Path(path)
@@ -303,7 +369,37 @@ def _dnsmos(
 
 @dataclass(eq=False)
 class Evaluation:
-    """Per-file rows and the time spent per metric."""
+    """Per-file rows and the time spent per metric.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One row per item (see :func:`score_item`).
+    sample_rate : int
+        The scoring rate in Hz.
+    timings : dict of str to (float, float)
+        Seconds spent and seconds of audio processed, per metric.
+    audio_seconds : float
+        Seconds of audio scored.
+    enhance_seconds : float
+        Seconds spent enhancing.
+    recogniser : str
+        The recogniser's ``repr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> type(result).__name__, round(result.audio_seconds, 2), len(result.rows)
+    ('Evaluation', 2.18, 1)
+    """
 
     rows: list[dict]
     sample_rate: int
@@ -329,6 +425,29 @@ def enhance_at_rate(
     Inputs are resampled to the model's rate and outputs back to ``rate``, trimmed or padded
     to the input's length: what ``skdenoise denoise`` does to a file at another rate, so that,
     e.g., an 8 kHz model can be scored on 16 kHz audio as a user would run it.
+
+    Parameters
+    ----------
+    enhance : callable
+        Takes and returns lists of waveforms at ``model_rate``.
+    model_rate : int
+        The model's rate in Hz.
+    rate : int
+        The rate of the waveforms to enhance, in Hz.
+
+    Returns
+    -------
+    callable
+        Takes and returns lists of waveforms at ``rate``, each output as long as its input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.evaluation import enhance_at_rate
+    >>> enhance = enhance_at_rate(load_pretrained().predict, 8000, 16000)
+    >>> enhance([np.zeros(16000, "float32")])[0].shape
+    (16000,)
     """
     from .audio import fit_length, resample
 
@@ -406,6 +525,21 @@ def evaluate(
     Returns
     -------
     Evaluation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> row = result.rows[0]
+    >>> bool(row["si_sdr_output"] > row["si_sdr_input"])
+    True
     """
     from joblib import Parallel, delayed, parallel_config
 
@@ -528,11 +662,32 @@ def _group_summary(rows: list[dict], asr: bool) -> dict:
 def summarize(evaluation: Evaluation) -> dict:
     """Summaries overall, by SNR and by noise type.
 
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`evaluate`.
+
     Returns
     -------
     dict
         ``{"overall": summary, "by_snr": {snr: summary}, "by_noise": {type: summary}}``;
         a summary holds ``{metric}_{system}`` means (signal) or corpus-level rates (words).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> from skdenoise.evaluation import summarize
+    >>> summary = summarize(result)
+    >>> sorted(summary["by_snr"]), sorted(summary["by_noise"])
+    ([5.0], ['hiss'])
     """
     rows = evaluation.rows
     asr = any("hyp_input" in r for r in rows)
@@ -569,14 +724,67 @@ def _delta(a: float, b: float, metric: str) -> str:
 
 
 def summary_metrics(summary: dict) -> list[str]:
-    """The metrics a :func:`summarize` result holds, in table order."""
+    """The metrics a :func:`summarize` result holds, in table order.
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`summarize`.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> from skdenoise.evaluation import summarize, summary_metrics
+    >>> summary_metrics(summarize(result))
+    ['pesq', 'stoi', 'si_sdr']
+    """
     overall = summary["overall"]
     present = [m for m in SIGNAL + REFERENCE_FREE if f"{m}_input" in overall]
     return present + (list(WORDS) if summary["asr"] else [])
 
 
 def format_summary(summary: dict, *, output_name: str = "output") -> str:
-    """Markdown tables of a :func:`summarize` result."""
+    """Markdown tables of a :func:`summarize` result.
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`summarize`.
+    output_name : str
+        Name of the system in the tables.
+
+    Returns
+    -------
+    str
+        Markdown: overall, by SNR, by noise type.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> from skdenoise.evaluation import format_summary, summarize
+    >>> print(format_summary(summarize(result), output_name="skdenoise").splitlines()[0])
+    ### Overall
+    """
     metrics_ = summary_metrics(summary)
     lines = []
 
@@ -616,7 +824,33 @@ def format_summary(summary: dict, *, output_name: str = "output") -> str:
 
 
 def format_timings(evaluation: Evaluation) -> str:
-    """Seconds of processing per second of audio, per metric."""
+    """Seconds of processing per second of audio, per metric.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`evaluate`.
+
+    Returns
+    -------
+    str
+        A Markdown table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> from skdenoise.evaluation import format_timings
+    >>> "PESQ" in format_timings(result)
+    True
+    """
     lines = ["| step | s per s of audio |", "|---|---|"]
     names = {
         "asr": f"ASR (one decoding: {evaluation.recogniser or 'recogniser'})",
@@ -632,7 +866,36 @@ def format_timings(evaluation: Evaluation) -> str:
 
 
 def write_rows(evaluation: Evaluation, path: PathLike) -> Path:
-    """Per-file CSV (atomic)."""
+    """Per-file CSV (atomic).
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`evaluate`.
+    path : str or PathLike
+        The CSV file to write.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> import tempfile
+    >>> from skdenoise.evaluation import write_rows
+    >>> path = write_rows(result, tempfile.mkdtemp() + "/per_file.csv")
+    >>> path.read_text().split(",")[0]
+    'name'
+    """
     rows = evaluation.rows
     columns = list(dict.fromkeys(key for row in rows for key in row)) or ["name"]
     path = Path(path)
@@ -647,7 +910,38 @@ def write_rows(evaluation: Evaluation, path: PathLike) -> Path:
 
 
 def plot_summary(summary: dict, folder: PathLike, *, output_name: str = "output") -> list[Path]:
-    """One PNG per metric against SNR (input vs output, plus the ASR ceiling)."""
+    """One PNG per metric against SNR (input vs output, plus the ASR ceiling).
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`summarize`.
+    folder : str or PathLike
+        Where to write ``{metric}_by_snr.png``.
+    output_name : str
+        Name of the system in the legends.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.evaluation import evaluate
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
+    >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
+    ...           "snr_db": 5.0, "noise_type": "hiss"}]
+    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> import tempfile
+    >>> from skdenoise.evaluation import plot_summary, summarize
+    >>> sorted(p.name for p in plot_summary(summarize(result), tempfile.mkdtemp()))[:2]
+    ['pesq_by_snr.png', 'si_sdr_by_snr.png']
+    """
     from .plotting import plot_metric_by_snr
 
     by_snr = summary["by_snr"]

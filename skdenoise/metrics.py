@@ -150,6 +150,15 @@ def pesq(
     ------
     ValueError
         Unsupported rate or mode, silent reference, or no speech found by PESQ.
+
+    Examples
+    --------
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.metrics import pesq
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 10.0, rng=0)
+    >>> 1.0 < pesq(clean, noisy, 8000) < pesq(clean, clean, 8000)
+    True
     """
     from pesq import NoUtterancesError, PesqError
     from pesq import pesq as _pesq
@@ -192,6 +201,15 @@ def stoi(
     -------
     float
         Within 0-1 for STOI (ESTOI may go slightly below 0).
+
+    Examples
+    --------
+    >>> from skdenoise.datasets import mix_at_snr
+    >>> from skdenoise.metrics import stoi
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 0.0, rng=0)
+    >>> stoi(clean, noisy, 8000) < stoi(clean, clean, 8000)
+    True
     """
     from pystoi import stoi as _stoi
 
@@ -258,6 +276,15 @@ _ORDINAL = {
 def number_words(n: int) -> str:
     """Spell a non-negative integer below 10**12 in English words ("twenty one").
 
+    Parameters
+    ----------
+    n : int
+        The number.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> from skdenoise.metrics import number_words
@@ -308,6 +335,15 @@ def normalize_text(text: str) -> str:
     percent"; Whisper writes digits, PocketSphinx and the corpora's references write words);
     punctuation removed (a hyphen becomes a space); whitespace collapsed.
 
+    Parameters
+    ----------
+    text : str
+        A transcript.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> from skdenoise.metrics import normalize_text
@@ -346,10 +382,21 @@ def text_measures(
     Sentences whose normalised reference is empty are dropped; if every reference is empty,
     the error is 0 when every hypothesis is empty too, else 1.
 
+    Parameters
+    ----------
+    reference, hypothesis : str or sequence of str
+        Reference and recognised text (lists are scored as one corpus).
+
     Returns
     -------
     dict
         ``{"wer": ..., "mer": ..., "wil": ...}``.
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import text_measures
+    >>> text_measures("Turn left at 21st street", "turn left at twenty first street")["wer"]
+    0.0
     """
     import jiwer
 
@@ -394,12 +441,44 @@ def wer(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> floa
 
 
 def mer(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:
-    """Match error rate: errors / (hits + errors), within [0, 1]. Lower is better."""
+    """Match error rate: errors / (hits + errors), within [0, 1]. Lower is better.
+
+    Parameters
+    ----------
+    reference, hypothesis : str or sequence of str
+        Reference and recognised text (lists are scored as one corpus).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import mer
+    >>> mer("the cat sat", "the cat sat down")
+    0.25
+    """
     return text_measures(reference, hypothesis)["mer"]
 
 
 def wil(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:
-    """Word information lost, within [0, 1]. Lower is better."""
+    """Word information lost, within [0, 1]. Lower is better.
+
+    Parameters
+    ----------
+    reference, hypothesis : str or sequence of str
+        Reference and recognised text (lists are scored as one corpus).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import wil
+    >>> wil("the cat sat", "the cat sat")
+    0.0
+    """
     return text_measures(reference, hypothesis)["wil"]
 
 

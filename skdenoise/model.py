@@ -33,7 +33,28 @@ def check_architecture(
     dropout: float,
     **_: object,
 ) -> None:
-    """Raise ``ValueError`` if these U-Net hyperparameters cannot build a network."""
+    """Raise ``ValueError`` if these U-Net hyperparameters cannot build a network.
+
+    Parameters
+    ----------
+    n_freq, n_columns : int
+        Frame shape; both divisible by ``patch_size * 2 ** (depth - 1)``.
+    filters, depth : int
+        At least 1.
+    patch_size : {1, 2, 4}
+        Space-to-depth factor.
+    dropout : float
+        Within [0, 1).
+
+    Examples
+    --------
+    >>> from skdenoise.model import check_architecture
+    >>> check_architecture(n_freq=100, n_columns=128, filters=16, depth=5, patch_size=1,
+    ...                    dropout=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
+    """
     if not isinstance(depth, (int, np.integer)) or depth < 1:
         raise ValueError(f"depth must be an integer >= 1, got {depth!r}.")
     if not isinstance(filters, (int, np.integer)) or filters < 1:
@@ -203,6 +224,13 @@ def noise_target(
     Returns
     -------
     ndarray, float32, same shape
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.model import noise_target
+    >>> noise_target(np.array([10.0, -5.0]), np.array([0.0, 0.0]), max_attenuation_db=40.0).tolist()
+    [10.0, 0.0]
     """
     target = np.asarray(noisy_db, dtype=np.float32) - np.asarray(clean_db, dtype=np.float32)
     if max_attenuation_db is not None:
@@ -221,6 +249,27 @@ def apply_noise_estimate(
 
     With ``max_attenuation_db``, the noise estimate is first clipped to
     ``[0, max_attenuation_db]`` (bounded subtraction, as in :func:`noise_target`).
+
+    Parameters
+    ----------
+    noisy_db, noise_db : ndarray of the same shape
+        Noisy log-magnitude and the estimated noise, in dB.
+    max_attenuation_db : float, optional
+        Bound of the subtraction.
+    floor_db : float
+        Lowest output level in dB.
+
+    Returns
+    -------
+    ndarray, same shape, float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.model import apply_noise_estimate
+    >>> apply_noise_estimate(np.array([0.0, 0.0]), np.array([10.0, 60.0]),
+    ...                      max_attenuation_db=40.0).tolist()
+    [-10.0, -40.0]
     """
     noise_db = np.asarray(noise_db, dtype=np.float32)
     if max_attenuation_db is not None:
@@ -243,10 +292,26 @@ def magnitude_loss(
     count by their energy, so loud speech and loud noise matter most, as for PESQ and
     SI-SDR, while a log-domain loss weighs every bin alike.
 
+    Parameters
+    ----------
+    target_scale : float
+        The network's output times this is the noise estimate in dB.
+    max_attenuation_db : float, optional
+        Clip the noise estimate to ``[0, max_attenuation_db]`` dB.
+    exponent : float
+        Power-law compression of the magnitudes.
+
     Returns
     -------
     callable
         ``loss(y_true, y_pred)`` for ``model.compile``.
+
+    Examples
+    --------
+    >>> from skdenoise.model import magnitude_loss
+    >>> loss = magnitude_loss(40.0, exponent=0.6)
+    >>> callable(loss)
+    True
     """
     from keras import ops
 

@@ -125,6 +125,15 @@ def save_model(
     Returns
     -------
     pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.pipeline import load_model, save_model
+    >>> path = save_model(load_pretrained(), tempfile.mkdtemp() + "/copy", dtype="float16")
+    >>> path.name, type(load_model(path)).__name__
+    ('copy.npz', 'Pipeline')
     """
     from . import __version__
 
@@ -171,6 +180,13 @@ def load_model(path: PathLike, *, preset: str | None = None) -> Pipeline:
     -------
     sklearn.pipeline.Pipeline
         Fitted, ready to ``predict``.
+
+    Examples
+    --------
+    >>> from skdenoise.pipeline import load_model, pretrained_path
+    >>> pipe = load_model(pretrained_path(8000), preset="asr")
+    >>> pipe.named_steps["rebuild"].dry > 0
+    True
     """
     path = Path(path)
     meta = read_model_meta(path)

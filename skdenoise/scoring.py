@@ -95,6 +95,14 @@ def signal_score(
     float
         Mean over the pairs the metric can score; pairs it cannot (e.g. a silent
         reference) are skipped with a logged warning; NaN if none can be scored.
+
+    Examples
+    --------
+    >>> from skdenoise.scoring import signal_score
+    >>> from skdenoise.synthetic import syllables
+    >>> x = syllables()
+    >>> round(signal_score([x], [x / 2], metric="si_sdr", sample_rate=8000), 1) > 50
+    True
     """
     if metric not in SIGNAL_METRICS:
         raise ValueError(f"metric must be one of {SIGNAL_METRICS}, got {metric!r}.")
@@ -133,7 +141,8 @@ def asr_score(
     y_pred : sequence of ndarray
         Predictions.
     metric : {"wer", "mer", "wil"}
-    transcriber : Transcriber, optional
+    transcriber : Transcriber or callable, optional
+        ``transcribe(waveform, sample_rate) -> str``, or a function with that signature.
         Default: PocketSphinx (cached).
     transcripts : sequence of str, optional
         Reference texts aligned with ``y_pred`` (routed metadata).
@@ -144,10 +153,19 @@ def asr_score(
     -------
     float
         Lower is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.scoring import asr_score
+    >>> hears_yes = lambda waveform, sample_rate: "yes"
+    >>> asr_score(None, [np.zeros(8000, "float32")], transcriber=hears_yes,
+    ...           transcripts=["yes no"], sample_rate=8000)
+    0.5
     """
     if metric not in ASR_METRICS:
         raise ValueError(f"metric must be one of {ASR_METRICS}, got {metric!r}.")
-    transcriber = _default_transcriber() if transcriber is None else transcriber
+    transcriber = _default_transcriber() if transcriber is None else as_transcriber(transcriber)
     rate = _rate(y_pred, sample_rate)
     hypotheses = [transcriber.transcribe(np.asarray(p), rate) for p in y_pred]
     if transcripts is None:
@@ -202,6 +220,14 @@ def make_asr_scorer(metric: str = "wer", transcriber=None, *, sample_rate: int |
     scorer
         Call ``.set_score_request(transcripts=True)`` under metadata routing to receive the
         reference transcripts; without them it transcribes the clean ``y``.
+
+    Examples
+    --------
+    >>> import sklearn
+    >>> from skdenoise.scoring import make_asr_scorer
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     wer = make_asr_scorer("wer").set_score_request(transcripts=True)
+    >>> # GridSearchCV(pipe, grid, scoring=wer).fit(noisy, clean, transcripts=texts)
     """
     if metric not in ASR_METRICS:
         raise ValueError(f"metric must be one of {ASR_METRICS}, got {metric!r}.")
@@ -216,7 +242,27 @@ def make_asr_scorer(metric: str = "wer", transcriber=None, *, sample_rate: int |
 
 
 def make_signal_scorer(metric: str = "si_sdr", *, sample_rate: int | None = None):
-    """Build a signal scorer (higher is better): ``"si_sdr"``, ``"pesq"`` or ``"stoi"``."""
+    """Build a signal scorer (higher is better): ``"si_sdr"``, ``"pesq"`` or ``"stoi"``.
+
+    Parameters
+    ----------
+    metric : {"si_sdr", "pesq", "stoi"}
+        The metric.
+    sample_rate : int, optional
+        Rate of predictions that do not carry one.
+
+    Returns
+    -------
+    sklearn scorer
+        ``scorer(estimator, X, y)``, higher is better.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skdenoise.scoring import make_signal_scorer
+    >>> stoi_scorer = make_signal_scorer("stoi")
+    >>> # cross_val_score(pipe, noisy, clean, scoring=stoi_scorer)
+    """
     if metric not in SIGNAL_METRICS:
         raise ValueError(f"metric must be one of {SIGNAL_METRICS}, got {metric!r}.")
     return make_scorer(signal_score, metric=metric, sample_rate=sample_rate)
@@ -242,6 +288,13 @@ def dnsmos_score(
     -------
     float
         Mean MOS over the recordings DNSMOS can score; NaN if none.
+
+    Examples
+    --------
+    >>> from skdenoise.scoring import dnsmos_score
+    >>> from skdenoise.synthetic import syllables
+    >>> 1.0 < dnsmos_score(None, [syllables()], sample_rate=8000) < 5.0
+    True
     """
     if part not in metrics.DNSMOS_PARTS:
         raise ValueError(f"part must be one of {metrics.DNSMOS_PARTS}, got {part!r}.")
@@ -256,7 +309,28 @@ def dnsmos_score(
 
 
 def make_dnsmos_scorer(part: str = "ovrl", *, sample_rate: int | None = None, hop_s: float = 1.0):
-    """Build a reference-free DNSMOS scorer (higher is better) for one part of its output."""
+    """Build a reference-free DNSMOS scorer (higher is better) for one part of its output.
+
+    Parameters
+    ----------
+    part : {"ovrl", "sig", "bak", "p808"}
+        Which DNSMOS output.
+    sample_rate : int, optional
+        Rate of predictions that do not carry one.
+    hop_s : float
+        Seconds between DNSMOS windows.
+
+    Returns
+    -------
+    sklearn scorer
+        ``scorer(estimator, X, y)``, higher is better.
+
+    Examples
+    --------
+    >>> from skdenoise.scoring import make_dnsmos_scorer
+    >>> bak = make_dnsmos_scorer("bak")
+    >>> # GridSearchCV(pipe, grid, scoring={"bak": bak}); no clean reference is read
+    """
     if part not in metrics.DNSMOS_PARTS:
         raise ValueError(f"part must be one of {metrics.DNSMOS_PARTS}, got {part!r}.")
     return make_scorer(dnsmos_score, part=part, sample_rate=sample_rate, hop_s=hop_s)
@@ -291,6 +365,17 @@ def one_standard_error_refit(n_splits: int, *, error: str = "wer", prefer: str =
     -------
     callable
         ``refit(cv_results) -> int``, the index of the chosen candidate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.scoring import one_standard_error_refit
+    >>> refit = one_standard_error_refit(3)
+    >>> results = {"mean_test_wer": np.array([-0.30, -0.31, -0.40]),
+    ...            "std_test_wer": np.array([0.03, 0.03, 0.03]),
+    ...            "mean_test_si_sdr": np.array([5.0, 9.0, 12.0])}
+    >>> refit(results)  # the second is within one standard error of the best WER
+    1
     """
 
     def refit(cv_results: dict) -> int:

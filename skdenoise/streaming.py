@@ -296,7 +296,32 @@ class _Writer:
 
 @dataclass(eq=False)
 class FileResult:
-    """Outcome of one file: ``error`` is ``None`` on success."""
+    """Outcome of one file: ``error`` is ``None`` on success.
+
+    Parameters
+    ----------
+    source, destination : str
+        The input file and where its output goes.
+    seconds : float
+        Seconds of audio denoised.
+    error : str, optional
+        One line naming the file and the problem.
+    skipped : bool
+        The output existed and was kept (``skip_existing``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import load_pretrained, write_wav
+    >>> from skdenoise.streaming import Denoiser
+    >>> from skdenoise.synthetic import syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> src = write_wav(root / "in.wav", syllables(), 8000)
+    >>> (ok, missing) = Denoiser(load_pretrained()).denoise_files(
+    ...     [(src, root / "out.wav"), (root / "gone.wav", root / "out2.wav")])
+    >>> ok.error is None, missing.error.endswith("no such file.")
+    (True, True)
+    """
 
     source: str
     destination: str
@@ -851,10 +876,41 @@ def denoise_file(
 
     The output is written atomically at the input's rate and length (mono).
 
+    Parameters
+    ----------
+    pipeline : Pipeline
+        A fitted denoising pipeline (e.g. :func:`skdenoise.load_pretrained`).
+    source : str or PathLike
+        Input file, any format and rate soundfile reads.
+    destination : str or PathLike
+        Output file (its extension picks the format).
+    dry : float, optional
+        Dry mix; default the pipeline's.
+    overwrite : bool
+        Allow replacing an existing ``destination``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``destination``.
+
     Raises
     ------
     FileExistsError, FileNotFoundError, AudioError
         With a message naming the file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skdenoise import load_pretrained, read_audio, write_wav
+    >>> from skdenoise.streaming import denoise_file
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> x = syllables()
+    >>> src = write_wav(root / "noisy.wav", x + noise("hiss", len(x) / 8000) / 3, 8000)
+    >>> out = denoise_file(load_pretrained(), src, root / "clean.wav")
+    >>> read_audio(out)[0].shape == x.shape
+    True
     """
     (result,) = Denoiser(pipeline, dry=dry).denoise_files(
         [(source, destination)], overwrite=overwrite

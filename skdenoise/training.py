@@ -67,9 +67,26 @@ def validation_sources(
     its validation speakers and noise files: mixed (``skdenoise mix``), they make a selection
     set on which to compare models without touching the dev set.
 
+    Parameters
+    ----------
+    speech, noise : folder, manifest or list of them
+        The training run's sources.
+    validation_fraction : float
+        Its validation fraction.
+    exclude_licenses : sequence of str
+        Its licence filter.
+    random_state : int
+        Its seed.
+
     Returns
     -------
     speech_rows, noise_rows : list of dict
+
+    Examples
+    --------
+    >>> from skdenoise.training import validation_sources
+    >>> speech_rows, noise_rows = validation_sources(
+    ...     "runs/train_speech.tsv", "runs/train_noise.tsv")  # doctest: +SKIP
     """
     from .regressor import UNetNoiseRegressor
 
@@ -168,6 +185,21 @@ def train_model(
     -------
     dict
         The report written beside the model.
+
+    Examples
+    --------
+    The recipe behind ``skdenoise train`` (here a tiny run on synthetic audio):
+
+    >>> import tempfile, pathlib
+    >>> from skdenoise import write_wav
+    >>> from skdenoise.synthetic import noise, syllables
+    >>> from skdenoise.training import train_model
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for i in range(4):
+    ...     _ = write_wav(root / "speech" / f"s{i}.wav", syllables(seed=i), 8000)
+    >>> _ = write_wav(root / "noise" / "hum.wav", noise("hum", 5.0), 8000)
+    >>> report = train_model(root / "speech", root / "noise", root / "tiny.npz", epochs=1,
+    ...                      filters=4, depth=2, verbose=0)  # doctest: +SKIP
     """
     from .pipeline import make_denoising_pipeline, save_model
     from .plotting import plot_history

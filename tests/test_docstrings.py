@@ -28,6 +28,10 @@ def _public():
 
 
 def _takes_arguments(obj) -> bool:
+    if inspect.isclass(obj) and (
+        issubclass(obj, BaseException) or getattr(obj, "_is_protocol", False)
+    ):
+        return False  # an exception takes its message; a protocol is never constructed
     target = obj.__init__ if inspect.isclass(obj) else obj
     if inspect.isclass(obj) and target is object.__init__:
         return False
