@@ -136,7 +136,8 @@ class SpectrogramBatch:
     >>> import numpy as np
     >>> from skdenoise import LogSpectrogram
     >>> from skdenoise.batch import WaveformBatch
-    >>> batch = LogSpectrogram().transform(WaveformBatch((np.zeros(9000, "float32"),), 8000, ("x",)))
+    >>> waves = WaveformBatch((np.zeros(9000, "float32"),), 8000, ("x",))
+    >>> batch = LogSpectrogram().transform(waves)
     >>> type(batch).__name__, batch.frames[0].shape
     ('SpectrogramBatch', (2, 128, 128))
     """

@@ -317,7 +317,8 @@ def export_tflite(pipe, path, *, batch: int = 1) -> tuple[Path, Path]:
     >>> import tempfile
     >>> from skdenoise import load_pretrained
     >>> from skdenoise.compiled import export_tflite
-    >>> model, sidecar = export_tflite(load_pretrained(), tempfile.mkdtemp() + "/unet.tflite")  # doctest: +SKIP
+    >>> path = tempfile.mkdtemp() + "/unet.tflite"
+    >>> model, sidecar = export_tflite(load_pretrained(), path)  # doctest: +SKIP
     >>> sidecar.suffix  # doctest: +SKIP
     '.json'
     """

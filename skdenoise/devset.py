@@ -170,7 +170,8 @@ def realistic_split(
     --------
     >>> from skdenoise.devset import realistic_split
     >>> speech = [{"path": f"{s}.flac", "speaker": s} for s in ("ann", "bob")]
-    >>> noise = [{"path": "v.flac", "category": "vacuum_cleaner"}, {"path": "r.flac", "category": "rain"}]
+    >>> noise = [{"path": "v.flac", "category": "vacuum_cleaner"},
+    ...          {"path": "r.flac", "category": "rain"}]
     >>> split = realistic_split(speech, noise, held_out_speakers={"bob"})
     >>> [r["speaker"] for r in split["dev_speech"]], [r["category"] for r in split["train_noise"]]
     (['bob'], ['rain'])
