@@ -99,7 +99,13 @@ if clean_path is not None:
 fig = plot_spectrograms(panels, file_rate)
 fig.savefig(args.out / "spectrograms.png", dpi=100, bbox_inches="tight")
 if args.figure is not None:
-    fig.savefig(args.figure, dpi=60, bbox_inches="tight")
+    # The README's figure: the three panels, small, in a 64-colour palette.
+    from PIL import Image
+
+    small = plot_spectrograms({k: panels[k] for k in list(panels)[:3]}, file_rate)
+    small.savefig(args.figure, dpi=55, bbox_inches="tight")
+    Image.open(args.figure).convert("RGB").quantize(64).save(args.figure, optimize=True)
+    plt.close(small)
 print(f"wrote {args.out / 'spectrograms.png'}")
 print(f"energy removed: {10 * np.log10(np.sum(noisy**2) / np.sum(enhanced**2)):.1f} dB")
 plt.show()

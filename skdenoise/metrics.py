@@ -22,9 +22,9 @@ texts normalised the same way on both sides (:func:`normalize_text`):
 Reference-free metrics need no clean signal (DNSMOS, Microsoft's deep noise suppression
 MOS predictor, through the ``speechmos`` wheel's ONNX models):
 
-================  =================================  ===========  ======
-``dnsmos``        P.835 SIG, BAK, OVRL and P.808 MOS  MOS, 1-5     higher
-================  =================================  ===========  ======
+==========  ==================================  ===========  ======
+``dnsmos``  P.835 SIG, BAK, OVRL and P.808 MOS  MOS, 1-5     higher
+==========  ==================================  ===========  ======
 
 An estimate longer or shorter than its reference is trimmed to (or zero-padded to) the
 reference's length.
