@@ -120,12 +120,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--max-in-domain-loss", type=float, default=0.05)
     parser.add_argument("--out", required=True, help="where the chosen model goes")
+    parser.add_argument(
+        "--sample-rate", type=int, default=8000, help="rate of the models and the sets (Hz)"
+    )
     args = parser.parse_args()
 
     from skdenoise.pipeline import save_model
 
     started = time.time()
-    rate = 8000
+    rate = args.sample_rate
     sets = selection_sets(args.speech, args.noise, rate, args.n, args.seed)
     inputs = {name: score(None, pairs, rate) for name, pairs in sets.items()}
     results = {}

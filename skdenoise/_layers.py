@@ -10,6 +10,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "spectral",
         "model",
         "modelfile",
+        "recipe",
         "metrics",
         "augment",
         "synthetic",

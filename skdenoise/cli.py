@@ -216,7 +216,7 @@ AUGMENT_FLAGS = {
 
 def _add_train(sub) -> None:
     from .augment import Augmentation
-    from .model import MAGNITUDE_EXPONENT
+    from .recipe import RECIPE
     from .training import DEFAULT_EXCLUDED_LICENSES
 
     p = sub.add_parser(
@@ -227,8 +227,8 @@ def _add_train(sub) -> None:
     )
     _add_sources(p)
     p.add_argument("--out", required=True, help="model file to write (.npz)")
-    p.add_argument("--sample-rate", type=int, default=8000)
-    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--sample-rate", type=int, default=RECIPE["sample_rate"])
+    p.add_argument("--epochs", type=int, default=RECIPE["epochs"])
     p.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint beside --out"
     )
@@ -240,44 +240,46 @@ def _add_train(sub) -> None:
         + ", ".join(DEFAULT_EXCLUDED_LICENSES)
         + ")",
     )
-    p.add_argument("--snr-range", type=_pair, default=(-5.0, 20.0), metavar="LOW,HIGH")
-    p.add_argument("--gain-db-range", type=_pair, default=(-15.0, 5.0), metavar="LOW,HIGH")
-    p.add_argument("--segment-seconds", type=float, default=6.0)
-    p.add_argument("--validation-fraction", type=float, default=0.1)
-    p.add_argument("--patience", type=int, default=10)
+    p.add_argument("--snr-range", type=_pair, default=RECIPE["snr_range"], metavar="LOW,HIGH")
+    p.add_argument(
+        "--gain-db-range", type=_pair, default=RECIPE["gain_db_range"], metavar="LOW,HIGH"
+    )
+    p.add_argument("--segment-seconds", type=float, default=RECIPE["segment_seconds"])
+    p.add_argument("--validation-fraction", type=float, default=RECIPE["validation_fraction"])
+    p.add_argument("--patience", type=int, default=RECIPE["patience"])
     p.add_argument(
         "--lr-reduce-patience",
         type=int,
-        default=4,
+        default=RECIPE["lr_reduce_patience"] or 0,
         help="halve the learning rate after this many epochs without improvement; 0: never",
     )
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--filters", type=int, default=16)
-    p.add_argument("--depth", type=int, default=4)
-    p.add_argument("--patch-size", type=int, default=2, choices=(1, 2, 4))
-    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--batch-size", type=int, default=RECIPE["batch_size"])
+    p.add_argument("--learning-rate", type=float, default=RECIPE["learning_rate"])
+    p.add_argument("--filters", type=int, default=RECIPE["filters"])
+    p.add_argument("--depth", type=int, default=RECIPE["depth"])
+    p.add_argument("--patch-size", type=int, default=RECIPE["patch_size"], choices=(1, 2, 4))
+    p.add_argument("--dropout", type=float, default=RECIPE["dropout"])
     p.add_argument(
         "--max-attenuation-db",
         type=float,
-        default=40.0,
+        default=RECIPE["max_attenuation_db"] or 0.0,
         help="bound of the subtraction in dB; 0 for the unbounded reference",
     )
-    p.add_argument("--loss", choices=("huber", "mse", "mae", "magnitude"), default="huber")
+    p.add_argument("--loss", choices=("huber", "mse", "mae", "magnitude"), default=RECIPE["loss"])
     p.add_argument(
         "--magnitude-exponent",
         type=float,
-        default=MAGNITUDE_EXPONENT,
+        default=RECIPE["magnitude_exponent"],
         help="compression of the magnitude loss: 1 compares linear magnitudes (closest to "
-        f"SI-SDR), smaller values weigh quiet bins more (default {MAGNITUDE_EXPONENT})",
+        f"SI-SDR), smaller values weigh quiet bins more (default {RECIPE['magnitude_exponent']})",
     )
     p.add_argument(
         "--output-activation",
         choices=("linear", "sigmoid", "tanh"),
-        default="linear",
+        default=RECIPE["output_activation"] or "linear",
         help="sigmoid: bounded gain-mask parameterisation (needs a bound)",
     )
-    p.add_argument("--dry", type=float, default=0.0)
+    p.add_argument("--dry", type=float, default=RECIPE["dry"])
     p.add_argument(
         "--init",
         metavar="MODEL",
@@ -299,7 +301,7 @@ def _add_train(sub) -> None:
             metavar="P",
             help=f"with --augment: probability of {what} (default {getattr(defaults, name):g})",
         )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=RECIPE["random_state"])
     p.set_defaults(func=_run_train)
 
 
@@ -311,39 +313,49 @@ def _augmentation(args):
     return Augmentation(**{name: getattr(args, name) for name in AUGMENT_FLAGS})
 
 
+#: ``skdenoise train`` options passed to :func:`skdenoise.training.train_model` as they are
+#: (the others: ``--seed`` is ``random_state``; 0 means None for the patience of the
+#: learning-rate halving and for the bound; ``--init pretrained`` is the shipped model).
+_TRAIN_OPTIONS = (
+    "sample_rate",
+    "epochs",
+    "snr_range",
+    "gain_db_range",
+    "segment_seconds",
+    "validation_fraction",
+    "patience",
+    "batch_size",
+    "learning_rate",
+    "filters",
+    "depth",
+    "patch_size",
+    "dropout",
+    "loss",
+    "magnitude_exponent",
+    "output_activation",
+    "dry",
+)
+
+
 def _run_train(args) -> int:
     from .pipeline import pretrained_path
     from .training import DEFAULT_EXCLUDED_LICENSES, companion_paths, train_model
 
     init = pretrained_path(8000) if args.init == "pretrained" else args.init
 
+    # Options that reach train_model unchanged (same names); the rest are converted below.
+    plain = {name: getattr(args, name) for name in _TRAIN_OPTIONS}
     report = train_model(
         args.speech,
         args.noise,
         args.out,
-        sample_rate=args.sample_rate,
-        epochs=args.epochs,
+        **plain,
         resume=args.resume,
         exclude_licenses=DEFAULT_EXCLUDED_LICENSES
         if args.exclude_license is None
         else tuple(args.exclude_license),
-        snr_range=args.snr_range,
-        gain_db_range=args.gain_db_range,
-        segment_seconds=args.segment_seconds,
-        validation_fraction=args.validation_fraction,
-        patience=args.patience,
         lr_reduce_patience=args.lr_reduce_patience or None,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        filters=args.filters,
-        depth=args.depth,
-        patch_size=args.patch_size,
-        dropout=args.dropout,
         max_attenuation_db=args.max_attenuation_db or None,
-        loss=args.loss,
-        magnitude_exponent=args.magnitude_exponent,
-        output_activation=args.output_activation,
-        dry=args.dry,
         init_model=init,
         augmentation=_augmentation(args),
         random_state=args.seed,

@@ -27,13 +27,13 @@ from sklearn.utils import check_random_state
 
 from .batch import SpectrogramBatch, is_frame_source
 from .model import (
-    MAGNITUDE_EXPONENT,
     apply_noise_estimate,
     build_unet,
     check_architecture,
     magnitude_loss,
     noise_target,
 )
+from .recipe import REFERENCE
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -180,22 +180,22 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        filters: int = 16,
-        depth: int = 5,
-        dropout: float = 0.5,
-        kernel_size: int = 3,
-        patch_size: int = 1,
-        loss: str = "huber",
-        magnitude_exponent: float = MAGNITUDE_EXPONENT,
-        learning_rate: float = 1e-3,
-        epochs: int = 10,
-        batch_size: int = 16,
-        validation_fraction: float = 0.1,
+        filters: int = REFERENCE["filters"],
+        depth: int = REFERENCE["depth"],
+        dropout: float = REFERENCE["dropout"],
+        kernel_size: int = REFERENCE["kernel_size"],
+        patch_size: int = REFERENCE["patch_size"],
+        loss: str = REFERENCE["loss"],
+        magnitude_exponent: float = REFERENCE["magnitude_exponent"],
+        learning_rate: float = REFERENCE["learning_rate"],
+        epochs: int = REFERENCE["epochs"],
+        batch_size: int = REFERENCE["batch_size"],
+        validation_fraction: float = REFERENCE["validation_fraction"],
         early_stopping: bool = True,
-        patience: int = 5,
-        lr_reduce_patience: int | None = None,
-        max_attenuation_db: float | None = None,
-        output_activation: str | None = None,
+        patience: int = REFERENCE["patience"],
+        lr_reduce_patience: int | None = REFERENCE["lr_reduce_patience"],
+        max_attenuation_db: float | None = REFERENCE["max_attenuation_db"],
+        output_activation: str | None = REFERENCE["output_activation"],
         checkpoint_path: str | None = None,
         init_model: str | None = None,
         backend: str = "auto",
