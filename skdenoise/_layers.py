@@ -23,7 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # Corpora, manifests, mixtures, splits and frame streams for training and evaluation.
     "data": ("datasets", "devset"),
     # The scikit-learn layer: transformers, the U-Net regressor, the pipeline and its file.
-    "estimators": ("transformers", "regressor", "pipeline"),
+    "estimators": ("transformers", "fitting", "regressor", "pipeline"),
     # What users run: file denoising, evaluation, scorers, the training recipe.
     "applications": ("streaming", "evaluation", "scoring", "training"),
     # The command line; nothing imports it.
