@@ -21,7 +21,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "plotting",
     ),
     # Corpora, manifests, mixtures, splits and frame streams for training and evaluation.
-    "data": ("datasets", "devset"),
+    "data": ("mixing", "manifests", "splits", "streams", "datasets", "devset"),
     # The scikit-learn layer: transformers, the U-Net regressor, the pipeline and its file.
     "estimators": ("transformers", "fitting", "regressor", "pipeline"),
     # What users run: file denoising, evaluation, scorers, the training recipe.

@@ -235,8 +235,12 @@ def test_stream_yields_frames_with_flat_memory_over_1000_files(tmp_path, monkeyp
 
         return wrapper
 
-    monkeypatch.setattr(datasets, "read_segment", tracked(audio.read_segment))
-    monkeypatch.setattr(datasets, "read_audio", tracked(audio.read_audio))
+    from skdenoise import mixing, streams
+
+    # The stream reads segments itself and whole noise files through mixing's helpers.
+    monkeypatch.setattr(streams, "read_segment", tracked(audio.read_segment))
+    monkeypatch.setattr(streams, "read_audio", tracked(audio.read_audio))
+    monkeypatch.setattr(mixing, "read_audio", tracked(audio.read_audio))
     fd_dir = "/proc/self/fd"
     open_before = len(os.listdir(fd_dir)) if os.path.isdir(fd_dir) else 0
     stream = MixtureStream.from_sources(
