@@ -44,34 +44,13 @@ __all__ = [
     "write_rows",
 ]
 
-SIGNAL = ("pesq", "stoi", "si_sdr")
+# Views of the one registry, skdenoise.metrics.METRICS.
+SIGNAL = metrics.metric_names("signal")
 #: Reference-free metrics (DNSMOS), computed when ``evaluate(dnsmos=True)``.
-REFERENCE_FREE = ("dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808")
-WORDS = ("wer", "mer", "wil")
-LABELS = {
-    "pesq": "PESQ",
-    "stoi": "STOI",
-    "si_sdr": "SI-SDR (dB)",
-    "dnsmos_ovrl": "DNSMOS OVRL",
-    "dnsmos_sig": "DNSMOS SIG",
-    "dnsmos_bak": "DNSMOS BAK",
-    "dnsmos_p808": "DNSMOS P.808",
-    "wer": "WER",
-    "mer": "MER",
-    "wil": "WIL",
-}
-HIGHER_IS_BETTER = {
-    "pesq": True,
-    "stoi": True,
-    "si_sdr": True,
-    "dnsmos_ovrl": True,
-    "dnsmos_sig": True,
-    "dnsmos_bak": True,
-    "dnsmos_p808": True,
-    "wer": False,
-    "mer": False,
-    "wil": False,
-}
+REFERENCE_FREE = metrics.metric_names("reference_free")
+WORDS = metrics.metric_names("words")
+LABELS = {name: m.label for name, m in metrics.METRICS.items()}
+HIGHER_IS_BETTER = {name: m.higher_is_better for name, m in metrics.METRICS.items()}
 
 
 def read_pairs(
@@ -278,13 +257,11 @@ def score_item(
         if clean is None or not signal:
             continue
         for metric in SIGNAL:
-            fn = {
-                "pesq": lambda r, e: metrics.pesq(r, e, sample_rate),
-                "stoi": lambda r, e: metrics.stoi(r, e, sample_rate),
-                "si_sdr": metrics.si_sdr,
-            }[metric]
+            fn = metrics.METRICS[metric]
             try:
-                row[f"{metric}_{system}"] = _timed(timings, metric, seconds, fn, clean, wave)
+                row[f"{metric}_{system}"] = _timed(
+                    timings, metric, seconds, fn, clean, wave, sample_rate
+                )
             except ValueError as exc:
                 reasons.setdefault(metric, str(exc))
                 row[f"{metric}_{system}"] = math.nan

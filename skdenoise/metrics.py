@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,8 +43,11 @@ from .audio import fit_length
 
 __all__ = [
     "DNSMOS_PARTS",
+    "METRICS",
+    "Metric",
     "dnsmos",
     "mer",
+    "metric_names",
     "normalize_text",
     "number_words",
     "pesq",
@@ -593,3 +597,93 @@ def dnsmos(waveform: np.ndarray, sample_rate: int, *, hop_s: float = 1.0) -> dic
         scores.append((ovrl, sig, bak, p808))
     mean = np.mean(np.asarray(scores, dtype=np.float64), axis=0)
     return dict(zip(("ovrl", "sig", "bak", "p808"), (float(v) for v in mean)))
+
+
+# ----------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric as scorers, evaluation and tables know it.
+
+    Parameters
+    ----------
+    name : str
+        Key (``"pesq"``, ``"dnsmos_ovrl"``, ``"wer"``...), as in result columns.
+    label : str
+        Name in tables and plots.
+    higher_is_better : bool
+        Direction.
+    kind : {"signal", "reference_free", "words"}
+        Needs a clean reference; needs none; compares transcripts.
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import METRICS
+    >>> METRICS["si_sdr"].label, METRICS["wer"].higher_is_better
+    ('SI-SDR (dB)', False)
+    """
+
+    name: str
+    label: str
+    higher_is_better: bool
+    kind: str
+
+    def __call__(self, reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> float:
+        """Score ``estimate`` against ``reference`` (signal metrics only).
+
+        Parameters
+        ----------
+        reference, estimate : ndarray of shape (n_samples,)
+            Clean reference and estimate, at ``sample_rate``.
+        sample_rate : int
+            Hz.
+
+        Returns
+        -------
+        float
+        """
+        if self.kind != "signal":
+            raise ValueError(f"{self.name} is not a signal metric.")
+        if self.name == "si_sdr":
+            return si_sdr(reference, estimate)
+        return {"pesq": pesq, "stoi": stoi}[self.name](reference, estimate, sample_rate)
+
+
+#: Every metric, by name: the one table that scorers, evaluation, reports and plots read.
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("pesq", "PESQ", True, "signal"),
+        Metric("stoi", "STOI", True, "signal"),
+        Metric("si_sdr", "SI-SDR (dB)", True, "signal"),
+        Metric("dnsmos_ovrl", "DNSMOS OVRL", True, "reference_free"),
+        Metric("dnsmos_sig", "DNSMOS SIG", True, "reference_free"),
+        Metric("dnsmos_bak", "DNSMOS BAK", True, "reference_free"),
+        Metric("dnsmos_p808", "DNSMOS P.808", True, "reference_free"),
+        Metric("wer", "WER", False, "words"),
+        Metric("mer", "MER", False, "words"),
+        Metric("wil", "WIL", False, "words"),
+    )
+}
+
+
+def metric_names(kind: str) -> tuple[str, ...]:
+    """Names of the metrics of one kind, in table order.
+
+    Parameters
+    ----------
+    kind : {"signal", "reference_free", "words"}
+        The kind.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import metric_names
+    >>> metric_names("signal")
+    ('pesq', 'stoi', 'si_sdr')
+    """
+    return tuple(name for name, m in METRICS.items() if m.kind == kind)

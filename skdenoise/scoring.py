@@ -61,7 +61,7 @@ __all__ = [
 #: Rate assumed for predictions that do not carry one (plain lists of arrays).
 DEFAULT_RATE = 8000
 ASR_METRICS = ("wer", "mer", "wil")
-SIGNAL_METRICS = ("si_sdr", "pesq", "stoi")
+SIGNAL_METRICS = ("si_sdr", "pesq", "stoi")  # the signal metrics of metrics.METRICS
 
 
 def _rate(y_pred, sample_rate: int | None) -> int:
@@ -111,12 +111,7 @@ def signal_score(
     values = []
     for i, (ref, est) in enumerate(zip(references, y_pred)):
         try:
-            if metric == "si_sdr":
-                values.append(metrics.si_sdr(ref, est))
-            elif metric == "pesq":
-                values.append(metrics.pesq(ref, est, rate))
-            else:
-                values.append(metrics.stoi(ref, est, rate))
+            values.append(metrics.METRICS[metric](ref, est, rate))
         except ValueError as exc:
             logger.warning("%s: recording %d skipped: %s", metric, i, exc)
     return float(np.mean(values)) if values else float("nan")

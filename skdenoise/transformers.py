@@ -430,7 +430,7 @@ class WaveformRebuilder(_Stateless):
         float
             Higher is better.
         """
-        from .metrics import si_sdr
+        from .metrics import METRICS
 
         predictions = self.transform(X)
         references, _ = load_waveforms(
@@ -440,4 +440,6 @@ class WaveformRebuilder(_Stateless):
             raise ValueError(
                 f"{len(predictions)} predictions but {len(references)} references in y."
             )
-        return float(np.mean([si_sdr(r, p) for r, p in zip(references, predictions)]))
+        rate = predictions.sample_rate
+        si_sdr = METRICS["si_sdr"]
+        return float(np.mean([si_sdr(r, p, rate) for r, p in zip(references, predictions)]))
