@@ -210,7 +210,7 @@ def test_corpus_manifest_paths_and_licence_filter(tmp_path):
 
 
 def test_stream_yields_frames_with_flat_memory_over_1000_files(tmp_path, monkeypatch):
-    from skdenoise import audio, datasets
+    from skdenoise import audio
 
     folder = tmp_path / "many"
     folder.mkdir()
