@@ -236,7 +236,12 @@ def test_training_from_a_large_manifest_keeps_few_recordings_decoded(tmp_path, t
         path = tmp_path / f"n{i}.wav"
         sf.write(path, 0.05 * rng.standard_normal(RATE * 2).astype(np.float32), RATE)
         noise.append({"path": str(path), "category": f"c{i}", "duration_s": "2"})
-    stream = MixtureStream(speech=speech, noise=noise, sample_rate=RATE, random_state=0)
+    from skdenoise.datasets import write_manifest
+
+    speech_tsv = write_manifest(speech, tmp_path / "speech.tsv")
+    noise_tsv = write_manifest(noise, tmp_path / "noise.tsv")
+    stream = MixtureStream.from_sources(speech_tsv, noise_tsv, sample_rate=RATE, random_state=0)
+    assert len(stream.speech) == 500
     pipe = make_denoising_pipeline(**{**tiny_params, "unet__epochs": 1, "unet__batch_size": 32})
     alive = DECODED.reset()
     before = DECODED.total
