@@ -37,9 +37,6 @@ import numpy as np
 
 from .audio import AudioError, PathLike, write_wav
 from .manifests import (  # noqa: F401  (also importable from here, as before)
-    _base_for,
-    _license_ok,
-    _read_table,
     list_audio,
     load_manifest,
     resolve_many,
@@ -53,7 +50,6 @@ from .mixing import (  # noqa: F401
     SHORT_LOOP_SECONDS,
     SILENT_SEGMENT_DRAWS,
     Mixture,
-    _check_snr,
     _choose_noise,
     _load_noise,
     _load_speech,

@@ -10,7 +10,6 @@ evaluate`` prints and writes comes from here.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import logging
@@ -518,9 +517,10 @@ def evaluate(
     >>> bool(row["si_sdr_output"] > row["si_sdr_input"])
     True
     """
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import delayed
 
     from .asr import CachedTranscriber, as_transcriber
+    from .parallel import joblib_parallel
 
     if transcript_cache is not None or not isinstance(transcriber, CachedTranscriber):
         transcriber = CachedTranscriber(as_transcriber(transcriber), path=transcript_cache)
@@ -535,10 +535,7 @@ def evaluate(
         bar = tqdm(total=len(items), unit="file", desc="evaluating")
     parallel = None
     if jobs > 1 or backend is not None:
-        # Through parallel_config: joblib's Dask backend fails when named in
-        # Parallel(backend=...) inside a parallel_config block.
-        with parallel_config(backend=backend) if backend else contextlib.nullcontext():
-            parallel = Parallel(n_jobs=jobs)
+        parallel = joblib_parallel(jobs, backend)
     for start in range(0, len(items), batch):
         group = list(items[start : start + batch])
         outputs: list = [None] * len(group)

@@ -36,6 +36,7 @@ __all__ = [
     "BACKENDS",
     "THREADS_ENV",
     "dask_client",
+    "joblib_parallel",
     "limit_threads",
     "parallel_backend",
     "thread_limit",
@@ -279,3 +280,39 @@ def parallel_backend(
         workers = max(1, sum(client.nthreads().values()))
         with joblib.parallel_config(backend="dask"):
             yield workers
+
+
+def joblib_parallel(n_jobs: int, backend: str | None = None, **kwargs):
+    """A ``joblib.Parallel`` of ``n_jobs`` workers on ``backend``.
+
+    The backend is chosen with ``joblib.parallel_config`` around the construction (a
+    ``Parallel`` keeps the backend it was made with), not with ``Parallel(backend=...)``:
+    joblib's Dask backend fails when named that way inside a ``parallel_config`` block, as
+    ``skdenoise denoise --backend dask`` runs it.
+
+    Parameters
+    ----------
+    n_jobs : int
+        Workers (``-1``: as many as the backend offers).
+    backend : str, optional
+        ``"loky"``, ``"dask"``, ``"ray"``...; ``None``: the active joblib backend.
+    **kwargs
+        Other arguments of ``joblib.Parallel`` (e.g. ``return_as``).
+
+    Returns
+    -------
+    joblib.Parallel
+
+    Examples
+    --------
+    >>> from joblib import delayed
+    >>> from skdenoise.parallel import joblib_parallel
+    >>> joblib_parallel(2, "loky")(delayed(abs)(x) for x in (-1, -2))
+    [1, 2]
+    """
+    from joblib import Parallel, parallel_config
+
+    if backend is None:
+        return Parallel(n_jobs=n_jobs, **kwargs)
+    with parallel_config(backend=backend):
+        return Parallel(n_jobs=n_jobs, **kwargs)

@@ -642,52 +642,48 @@ class Denoiser:
         """:meth:`denoise_files` on joblib workers, in shares of a few files each."""
         import time
 
-        from joblib import Parallel, delayed, parallel_config
+        from joblib import delayed
 
-        from .parallel import thread_limit
+        from .parallel import joblib_parallel, thread_limit
 
         pairs = [(str(src), str(dst)) for src, dst in pairs]
         results: list[FileResult | None] = [None] * len(pairs)
         if not pairs:
             return []
         seconds = [_seconds(src) for src, _ in pairs]
+        parallel = joblib_parallel(n_jobs, backend, return_as="generator_unordered")
+        try:
+            workers = max(1, int(parallel._effective_n_jobs()))
+        except Exception:  # a private helper of joblib: fall back to the cores
+            workers = max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
         # Engine threads per worker: Dask workers are set by their plugin (see
         # skdenoise.parallel.dask_client); local ones share this machine's cores.
         threads = None
         if backend != "dask":
-            threads = thread_limit() or max(1, (os.cpu_count() or 1) // max(1, n_jobs))
+            threads = thread_limit() or max(1, (os.cpu_count() or 1) // workers)
+        # Shares of about equal audio, four per worker, so that a slow file does not hold
+        # the others back; one task (one copy of the model) per share.
+        n_shares = min(len(pairs), 4 * workers)
+        shares: list[list[int]] = [[] for _ in range(n_shares)]
+        load = [0.0] * n_shares
+        for i in sorted(range(len(pairs)), key=lambda i: -seconds[i]):
+            k = int(np.argmin(load))
+            shares[k].append(i)
+            load[k] += seconds[i]
+        tasks = (
+            delayed(_denoise_share)(
+                self, share, [pairs[i] for i in share], overwrite, skip_existing, threads
+            )
+            for share in shares
+        )
         bar = _seconds_bar(None, total=sum(seconds)) if progress else None
         started = time.time()
-        # The backend goes through parallel_config: joblib's Dask backend fails when named
-        # in Parallel(backend=...) inside a parallel_config block (as the command line runs).
-        config = parallel_config(backend=backend) if backend else contextlib.nullcontext()
         try:
-            with config:
-                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                try:
-                    workers = max(1, int(parallel._effective_n_jobs()))
-                except Exception:  # a private helper of joblib: fall back to the cores
-                    workers = max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1))
-                # Shares of about equal audio, four per worker, so that a slow file does
-                # not hold the others back; one task (one copy of the model) per share.
-                n_shares = min(len(pairs), 4 * workers)
-                shares: list[list[int]] = [[] for _ in range(n_shares)]
-                load = [0.0] * n_shares
-                for i in sorted(range(len(pairs)), key=lambda i: -seconds[i]):
-                    k = int(np.argmin(load))
-                    shares[k].append(i)
-                    load[k] += seconds[i]
-                tasks = (
-                    delayed(_denoise_share)(
-                        self, share, [pairs[i] for i in share], overwrite, skip_existing, threads
-                    )
-                    for share in shares
-                )
-                for index, done in parallel(tasks):
-                    for i, result in zip(index, done):
-                        results[i] = result
-                    if bar is not None:
-                        bar.update(sum(seconds[i] for i in index))
+            for index, done in parallel(tasks):
+                for i, result in zip(index, done):
+                    results[i] = result
+                if bar is not None:
+                    bar.update(sum(seconds[i] for i in index))
         except BaseException:
             _remove_temporaries([pairs[i] for i, r in enumerate(results) if r is None], started)
             raise
@@ -845,7 +841,7 @@ def _denoise_share(
 def _remove_temporaries(pairs: Sequence[tuple[str, str]], since: float) -> None:
     """Remove the temporary outputs that stopped workers left beside ``pairs``' destinations.
 
-    They are the ``.STEM.XXXXXXXX.SUFFIX`` files that :meth:`Denoiser._open` creates
+    They are the ``.STEM.<8 random characters>.SUFFIX`` files that :meth:`Denoiser._open` creates
     (``tempfile.mkstemp``), modified since the run began; nothing else is touched.
     """
     import re

@@ -36,12 +36,8 @@ def dask_cluster():
     """A LocalCluster of two worker processes, one engine thread each, which can import
     this test module (for the stub transcriber)."""
     distributed = pytest.importorskip("distributed")
-    from skdenoise.parallel import THREADS_ENV
 
-    env = {THREADS_ENV: "1", "PYTHONPATH": os.pathsep.join([str(ROOT), *sys_path_env()])}
-    for name in ("SKDENOISE_NO_JIT", "SKDENOISE_CACHE_DIR", "TF_CPP_MIN_LOG_LEVEL"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    env = worker_env("SKDENOISE_NO_JIT", "SKDENOISE_CACHE_DIR", "TF_CPP_MIN_LOG_LEVEL")
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -52,9 +48,15 @@ def dask_cluster():
         yield cluster
 
 
-def sys_path_env() -> list[str]:
-    value = os.environ.get("PYTHONPATH")
-    return value.split(os.pathsep) if value else []
+def worker_env(*names: str) -> dict:
+    """Environment of worker processes: one engine thread, this module importable, and the
+    named variables of this process (where set)."""
+    from skdenoise.parallel import THREADS_ENV
+
+    path = os.environ.get("PYTHONPATH")
+    env = {THREADS_ENV: "1", "PYTHONPATH": os.pathsep.join([str(ROOT), *([path] if path else [])])}
+    env.update({name: os.environ[name] for name in names if name in os.environ})
+    return env
 
 
 def _search(tiny_params, backend: str | None, scheduler: str | None = None):
@@ -257,12 +259,7 @@ def test_grid_search_on_ray_smoke(tiny_params):
     import joblib
     from ray.util.joblib import register_ray
 
-    from skdenoise.parallel import THREADS_ENV
-
-    env = {THREADS_ENV: "1", "PYTHONPATH": os.pathsep.join([str(ROOT), *sys_path_env()])}
-    for name in ("SKDENOISE_NO_JIT", "SKDENOISE_CACHE_DIR"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    env = worker_env("SKDENOISE_NO_JIT", "SKDENOISE_CACHE_DIR")
     noisy, clean = noisy_pairs(seed=5, lengths=(9000, 9400, 9800, 10200, 10600, 11000))
     search = GridSearchCV(
         make_denoising_pipeline(**{**tiny_params, "unet__epochs": 1}),
