@@ -8,8 +8,10 @@ writes goes through :func:`write_wav`, which never leaves a half-written file be
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import shutil
 import stat
 import tempfile
 import threading
@@ -25,8 +27,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DECODED",
+    "ArrayReader",
     "AudioError",
     "DecodedCount",
+    "FileReader",
+    "StreamWriter",
     "atomic_path",
     "audio_info",
     "check_recordings",
@@ -36,7 +41,9 @@ __all__ = [
     "read_audio",
     "read_segment",
     "resample",
+    "resample_to_file",
     "to_waveform",
+    "write_error",
     "write_wav",
 ]
 
@@ -808,3 +815,137 @@ def write_wav(
         ) as fh:
             fh.write(waveform)
     return path
+
+
+# ------------------------------------------------------ ranged reads and streamed writes
+
+#: Samples per block when streaming a file through the resampler.
+BLOCK = 1 << 16
+
+
+class ArrayReader:
+    """Ranged reads of an in-memory waveform, zero outside it (``read(start, stop)``)."""
+
+    def __init__(self, waveform: np.ndarray):
+        self.waveform = np.asarray(waveform, dtype=np.float32)
+        self.n = len(self.waveform)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros(stop - start, dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.n)
+        if lo < hi:
+            out[lo - start : hi - start] = self.waveform[lo:hi]
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class FileReader:
+    """Ranged reads of a sound file mixed to mono, zero outside it; checks the samples."""
+
+    def __init__(self, path: Path, name: str):
+        self.name = name
+        self.fh = sf.SoundFile(path)
+        self.n = self.fh.frames
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        out = np.zeros(stop - start, dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.n)
+        if lo < hi:
+            self.fh.seek(lo)
+            data = self.fh.read(hi - lo, dtype="float32", always_2d=True).mean(axis=1)
+            if not np.isfinite(data).all():
+                raise AudioError(f"{self.name}: NaN or infinite samples near sample {lo}.")
+            out[lo - start : lo - start + len(data)] = data
+        return out
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
+    """Mix ``src`` to mono and stream-resample it into a float WAV at ``rate``."""
+    with sf.SoundFile(src) as fin:
+        stream = resample_stream(fin.samplerate, rate)
+        with open_writer(dst, sample_rate=rate, subtype="FLOAT", fmt="WAV") as fout:
+            done = 0
+            while True:
+                block = fin.read(BLOCK, dtype="float32", always_2d=True).mean(axis=1)
+                done += len(block)
+                last = done >= fin.frames or len(block) == 0
+                if not np.isfinite(block).all():
+                    raise AudioError(f"{name}: NaN or infinite samples near sample {done}.")
+                fout.write(stream.resample_chunk(np.ascontiguousarray(block), last=last))
+                if last:
+                    break
+
+
+def _disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether a write failed for want of space (libsndfile reports only "System error")."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def write_error(exc: BaseException, destination: Path) -> OSError:
+    """A one-line error for a failed write that names the output, and says so when the
+    disk is full."""
+    if _disk_full(exc, destination.parent):
+        return OSError(
+            errno.ENOSPC,
+            f"{destination}: the disk is full (no space left on device); the output was not "
+            "written. Free some space and run again (--skip-existing keeps the finished files).",
+        )
+    return OSError(f"{destination}: cannot write the output ({exc}).")
+
+
+class StreamWriter:
+    """Writes a recording in order into ``tmp``, resampling from ``model_rate`` to
+    ``out_rate`` on the fly and stopping at ``n_out`` samples (the input's length)."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        model_rate: int,
+        out_rate: int,
+        n_out: int,
+        fmt: str,
+        subtype: str,
+        destination: Path,
+    ):
+        self.destination = destination
+        try:
+            self.fh = open_writer(tmp, sample_rate=out_rate, subtype=subtype, fmt=fmt)
+        except (OSError, RuntimeError) as exc:
+            raise write_error(exc, destination) from exc
+        self.n_out = n_out
+        self.written = 0
+        self.stream = None
+        if out_rate != model_rate:
+            self.stream = resample_stream(model_rate, out_rate)
+        self.clipped = 0.0
+
+    def write(self, samples: np.ndarray, last: bool) -> None:
+        if self.stream is not None:
+            samples = self.stream.resample_chunk(np.ascontiguousarray(samples), last=last)
+        samples = samples[: max(0, self.n_out - self.written)]
+        if last and self.written + len(samples) < self.n_out:
+            samples = np.pad(samples, (0, self.n_out - self.written - len(samples)))
+        if not self.fh.subtype.startswith(("FLOAT", "DOUBLE")):
+            self.clipped = max(self.clipped, float(np.abs(samples).max(initial=0.0)))
+            samples = np.clip(samples, -1.0, 1.0)
+        try:
+            self.fh.write(samples)
+        except (OSError, RuntimeError) as exc:
+            raise write_error(exc, self.destination) from exc
+        self.written += len(samples)
+
+    def close(self) -> None:
+        try:
+            self.fh.close()
+        except (OSError, RuntimeError) as exc:
+            raise write_error(exc, self.destination) from exc

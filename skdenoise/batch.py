@@ -127,7 +127,7 @@ class SpectrogramBatch:
         The input waveforms (exact lengths; the dry part of a dry/wet mix).
     names : tuple of str
     phases : tuple of ndarray of shape (n_freq, n_columns), optional
-        Phase of the input's STFT, in radians (kept when ``PhaseKeeper`` ran).
+        Phase of the input's STFT as unit phasors, complex64 (kept when ``PhaseKeeper`` ran).
     target_frames : tuple of ndarray, optional
         Log-magnitude frames of the clean targets (fit time only).
 

@@ -22,17 +22,22 @@ import numpy as np
 from .audio import fit_length
 
 __all__ = [
+    "ChunkPlan",
     "SpectralSettings",
     "analyse",
+    "analyse_chunk",
     "db_to_magnitude",
     "estimated_snr_db",
     "istft",
     "join_frames",
     "log_magnitude_frames",
     "magnitude_to_db",
+    "plan_chunks",
+    "read_span",
     "split_frames",
     "stft",
     "synthesise",
+    "synthesise_chunk",
 ]
 
 
@@ -427,10 +432,176 @@ def blend_frames(
     return (acc / norm).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class ChunkPlan:
+    """Where one chunk's output comes from (all indices global, in samples or columns).
+
+    Output samples ``[a, b)`` need the blended columns ``[ca, cb)``, which need the frames
+    ``frame_starts`` (first column of each), which need the STFT columns ``[c_lo, c_hi)``,
+    computed (uncentred) from samples ``[s_lo, s_hi)`` (zero outside the recording: the
+    centred STFT's padding). A recording of at most one frame is one chunk whose single
+    frame is padded by mirroring its columns (:func:`split_frames`).
+    """
+
+    a: int
+    b: int
+    ca: int
+    cb: int
+    frame_starts: np.ndarray
+    c_lo: int
+    c_hi: int
+    s_lo: int
+    s_hi: int
+
+
+def plan_chunks(
+    n_samples: int, settings: SpectralSettings, chunk_samples: int | None = None
+) -> list[ChunkPlan]:
+    """Split a recording of ``n_samples`` into chunks whose outputs, put end to end, are
+    the whole recording's output (no seams): the one plan of the inference engine.
+
+    Parameters
+    ----------
+    n_samples : int
+        Length of the recording.
+    settings : SpectralSettings
+    chunk_samples : int, optional
+        Output samples per chunk (at least one frame); ``None``: one chunk, the whole
+        recording.
+
+    Returns
+    -------
+    list of ChunkPlan
+        At least one.
+
+    Examples
+    --------
+    >>> from skdenoise.spectral import SpectralSettings, plan_chunks
+    >>> settings = SpectralSettings(sample_rate=8000)
+    >>> [(p.a, p.b) for p in plan_chunks(40000, settings, 16000)]
+    [(0, 16000), (16000, 32000), (32000, 40000)]
+    >>> len(plan_chunks(40000, settings))
+    1
+    """
+    n_columns = settings.n_columns(n_samples)
+    width = settings.frame_columns
+    hop, n_fft = settings.hop_length, settings.n_fft
+    pad = n_fft // 2
+    starts = frame_starts(n_columns, settings)
+    if n_columns <= width or chunk_samples is None:
+        return [
+            ChunkPlan(
+                a=0,
+                b=n_samples,
+                ca=0,
+                cb=n_columns,
+                frame_starts=starts,
+                c_lo=0,
+                c_hi=n_columns,
+                s_lo=-pad,
+                s_hi=(n_columns - 1) * hop - pad + n_fft,
+            )
+        ]
+    chunk = max(int(chunk_samples), settings.frame_length)
+    plans = []
+    for a in range(0, n_samples, chunk):
+        b = min(n_samples, a + chunk)
+        # Columns whose window [c*hop - pad, c*hop - pad + n_fft) meets [a, b), plus one.
+        ca = max(0, (a + pad - n_fft) // hop)
+        cb = min(n_columns, -(-(b + pad) // hop) + 1)
+        index = np.flatnonzero((starts < cb) & (starts + width > ca))
+        c_lo = int(starts[index].min())
+        c_hi = int(starts[index].max()) + width
+        plans.append(
+            ChunkPlan(
+                a=a,
+                b=b,
+                ca=int(ca),
+                cb=int(cb),
+                frame_starts=starts[index],
+                c_lo=c_lo,
+                c_hi=c_hi,
+                s_lo=c_lo * hop - pad,
+                s_hi=(c_hi - 1) * hop - pad + n_fft,
+            )
+        )
+    return plans
+
+
+def analyse_chunk(
+    samples: np.ndarray, plan: ChunkPlan, settings: SpectralSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy log-magnitude frames and phase of a chunk, from its samples ``[s_lo, s_hi)``.
+
+    Parameters
+    ----------
+    samples : ndarray of shape (plan.s_hi - plan.s_lo,)
+        Zero outside the recording.
+    plan : ChunkPlan
+    settings : SpectralSettings
+
+    Returns
+    -------
+    frames : ndarray of shape (n_frames, n_freq, frame_columns), float32, dB
+    phase : ndarray of shape (n_freq, c_hi - c_lo), complex64
+        The phase as unit phasors ``spec / |spec|`` (1 where ``spec`` is 0): the package's
+        one phase representation.
+    """
+    spec = stft(samples, settings, center=False)
+    magnitude = np.abs(spec)
+    db = magnitude_to_db(magnitude, settings)
+    width = settings.frame_columns
+    if db.shape[1] <= width:
+        frames = split_frames(db, settings)
+    else:
+        frames = np.stack([db[:, s - plan.c_lo : s - plan.c_lo + width] for s in plan.frame_starts])
+    phasors = np.ones_like(spec, dtype=np.complex64)
+    np.divide(spec, magnitude, out=phasors, where=magnitude > 0)
+    return frames, phasors
+
+
+def synthesise_chunk(
+    frames_db: np.ndarray, phase: np.ndarray, plan: ChunkPlan, settings: SpectralSettings
+) -> np.ndarray:
+    """The chunk's output samples ``[a, b)`` from its (denoised) frames and kept phase.
+
+    Parameters
+    ----------
+    frames_db : ndarray of shape (n_frames, n_freq, frame_columns)
+        The chunk's frames (all those of ``plan.frame_starts``), dB.
+    phase : ndarray of shape (n_freq, c_hi - c_lo), complex64
+        Unit phasors from :func:`analyse_chunk`.
+    plan : ChunkPlan
+    settings : SpectralSettings
+
+    Returns
+    -------
+    ndarray of shape (plan.b - plan.a,), float32
+    """
+    n_cols = plan.cb - plan.ca
+    db = blend_frames(frames_db, plan.frame_starts, settings, plan.ca, n_cols)
+    spec = db_to_magnitude(db) * phase[:, plan.ca - plan.c_lo : plan.cb - plan.c_lo]
+    wave = istft(spec, settings, None, center=False)
+    # Sample j of ``wave`` is global sample ca * hop - pad + j; zero-padded at the very end
+    # of the recording, past the last window.
+    origin = plan.ca * settings.hop_length - settings.n_fft // 2
+    return fit_length(wave[plan.a - origin :], plan.b - plan.a)
+
+
+def read_span(waveform: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Samples ``[start, stop)`` of ``waveform``, zero outside it (float32)."""
+    out = np.zeros(stop - start, dtype=np.float32)
+    lo, hi = max(start, 0), min(stop, len(waveform))
+    if lo < hi:
+        out[lo - start : hi - start] = waveform[lo:hi]
+    return out
+
+
 def analyse(
     waveform: np.ndarray, settings: SpectralSettings, *, keep_phase: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """One STFT giving both the log-magnitude frames and the phase.
+    """One STFT giving both the log-magnitude frames and the phase: the one-chunk case of
+    :func:`analyse_chunk`.
 
     Parameters
     ----------
@@ -442,7 +613,7 @@ def analyse(
     Returns
     -------
     frames : ndarray of shape (n_frames, n_freq, frame_columns), float32, dB
-    phase : ndarray of shape (n_freq, n_columns), float32 radians, or None
+    phase : ndarray of shape (n_freq, n_columns), complex64 unit phasors, or None
 
     Examples
     --------
@@ -452,13 +623,13 @@ def analyse(
     >>> x = np.random.default_rng(0).normal(0, 0.1, 20000).astype("float32")
     >>> from skdenoise.spectral import analyse
     >>> frames, phase = analyse(x, settings)
-    >>> frames.shape, phase.shape
-    ((3, 128, 128), (128, 318))
+    >>> frames.shape, phase.shape, phase.dtype.name
+    ((3, 128, 128), (128, 318), 'complex64')
     """
-    spec = stft(waveform, settings)
-    frames = split_frames(magnitude_to_db(np.abs(spec), settings), settings)
-    phase = np.angle(spec).astype(np.float32) if keep_phase else None
-    return frames, phase
+    waveform = np.asarray(waveform, dtype=np.float32)
+    (plan,) = plan_chunks(len(waveform), settings)
+    frames, phase = analyse_chunk(read_span(waveform, plan.s_lo, plan.s_hi), plan, settings)
+    return frames, phase if keep_phase else None
 
 
 def log_magnitude_frames(waveform: np.ndarray, settings: SpectralSettings) -> np.ndarray:
@@ -495,14 +666,15 @@ def synthesise(
     settings: SpectralSettings,
     length: int,
 ) -> np.ndarray:
-    """Rebuild a waveform from log-magnitude frames and a kept phase.
+    """Rebuild a waveform from log-magnitude frames and a kept phase: the one-chunk case of
+    :func:`synthesise_chunk`.
 
     Parameters
     ----------
     frames_db : ndarray of shape (n_frames, n_freq, frame_columns)
         Log-magnitude in dB (e.g. the denoised estimate).
-    phase : ndarray of shape (n_freq, n_columns)
-        Phase in radians, from :func:`analyse` of the *input* (noisy) waveform.
+    phase : ndarray of shape (n_freq, n_columns), complex64
+        Unit phasors, from :func:`analyse` of the *input* (noisy) waveform.
     settings : SpectralSettings
     length : int
         Samples of the result: the input's exact length.
@@ -523,10 +695,12 @@ def synthesise(
     >>> y.shape, bool(np.allclose(x, y, atol=1e-4))
     ((20000,), True)
     """
-    n_columns = phase.shape[1]
-    magnitude = db_to_magnitude(join_frames(frames_db, settings, n_columns))
-    spec = magnitude * np.exp(1j * phase.astype(np.float32)).astype(np.complex64)
-    return istft(spec, settings, length)
+    (plan,) = plan_chunks(int(length), settings)
+    if len(plan.frame_starts) != len(frames_db):
+        raise ValueError(
+            f"{len(frames_db)} frames given, but {length} samples need {len(plan.frame_starts)}."
+        )
+    return synthesise_chunk(frames_db, phase, plan, settings)
 
 
 #: Width (dB) of the ramp below ``bypass_snr_db`` over which the input is faded in.

@@ -16,10 +16,8 @@ and files are gathered into large model calls.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
-import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,14 +29,14 @@ import soundfile as sf
 
 from . import spectral
 from .audio import (
+    ArrayReader,
     AudioError,
+    FileReader,
     PathLike,
+    StreamWriter,
     commit_file,
-    fit_length,
-    open_writer,
-    resample_stream,
+    resample_to_file,
 )
-from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
 
@@ -48,247 +46,6 @@ __all__ = ["Denoiser", "FileResult", "denoise_file"]
 CHUNK_SECONDS = 60.0
 #: Frames gathered before a model call.
 BATCH_FRAMES = 64
-#: Samples per block when streaming a file through the resampler.
-BLOCK = 1 << 16
-
-
-# ----------------------------------------------------------------------------- chunk plans
-
-
-@dataclass(frozen=True)
-class ChunkPlan:
-    """Where one chunk's output comes from (all indices global, in samples or columns).
-
-    Output samples ``[a, b)`` need the blended columns ``[ca, cb)``, which need the frames
-    ``frame_index`` (first columns ``frame_starts``), which need the STFT columns
-    ``[c_lo, c_hi)``, computed (uncentred) from samples ``[s_lo, s_hi)``.
-    """
-
-    a: int
-    b: int
-    ca: int
-    cb: int
-    frame_index: np.ndarray
-    frame_starts: np.ndarray
-    c_lo: int
-    c_hi: int
-    s_lo: int
-    s_hi: int
-
-
-def plan_chunks(n_samples: int, settings: SpectralSettings, chunk_samples: int) -> list[ChunkPlan]:
-    """Split a recording of ``n_samples`` into chunks that reproduce a whole-file run.
-
-    Returns an empty list when the recording is shorter than one frame (it is then
-    processed whole, with the usual mirror padding).
-    """
-    n_columns = settings.n_columns(n_samples)
-    width = settings.frame_columns
-    if n_columns <= width:
-        return []
-    hop, n_fft = settings.hop_length, settings.n_fft
-    pad = n_fft // 2
-    starts = spectral.frame_starts(n_columns, settings)
-    chunk = max(int(chunk_samples), settings.frame_length)
-    plans = []
-    for a in range(0, n_samples, chunk):
-        b = min(n_samples, a + chunk)
-        # Columns whose window [c*hop - pad, c*hop - pad + n_fft) meets [a, b), plus one.
-        ca = max(0, (a + pad - n_fft) // hop)
-        cb = min(n_columns, -(-(b + pad) // hop) + 1)
-        index = np.flatnonzero((starts < cb) & (starts + width > ca))
-        c_lo = int(starts[index].min())
-        c_hi = int(starts[index].max()) + width
-        plans.append(
-            ChunkPlan(
-                a=a,
-                b=b,
-                ca=int(ca),
-                cb=int(cb),
-                frame_index=index,
-                frame_starts=starts[index],
-                c_lo=c_lo,
-                c_hi=c_hi,
-                s_lo=c_lo * hop - pad,
-                s_hi=(c_hi - 1) * hop - pad + n_fft,
-            )
-        )
-    return plans
-
-
-def chunk_frames(samples: np.ndarray, plan: ChunkPlan, settings: SpectralSettings):
-    """Noisy log-magnitude frames and phase of a chunk, from samples ``[s_lo, s_hi)``.
-
-    Returns
-    -------
-    frames : ndarray of shape (n_frames, n_freq, frame_columns), dB
-    phase : ndarray of shape (n_freq, c_hi - c_lo), complex64
-        The phase as unit phasors ``spec / |spec|`` (1 where ``spec`` is 0): the same
-        phase as ``np.angle`` without the arctangent now and the cosine and sine later.
-    """
-    spec = spectral.stft(samples, settings, center=False)
-    magnitude = np.abs(spec)
-    db = spectral.magnitude_to_db(magnitude, settings)
-    width = settings.frame_columns
-    frames = np.stack([db[:, s - plan.c_lo : s - plan.c_lo + width] for s in plan.frame_starts])
-    phasors = np.ones_like(spec, dtype=np.complex64)
-    np.divide(spec, magnitude, out=phasors, where=magnitude > 0)
-    return frames, phasors
-
-
-def chunk_output(
-    denoised: np.ndarray,
-    phase: np.ndarray,
-    samples: np.ndarray,
-    plan: ChunkPlan,
-    settings: SpectralSettings,
-    dry: float,
-    bypass_snr_db: float | None = None,
-) -> np.ndarray:
-    """The chunk's output samples ``[a, b)`` from its denoised frames and kept phase
-    (unit phasors from :func:`chunk_frames`); the SNR bypass, if any, is decided per chunk."""
-    n_cols = plan.cb - plan.ca
-    db = spectral.blend_frames(denoised, plan.frame_starts, settings, plan.ca, n_cols)
-    magnitude = spectral.db_to_magnitude(db)
-    cols = slice(plan.ca - plan.c_lo, plan.cb - plan.c_lo)
-    spec = magnitude * phase[:, cols]
-    wave = spectral.istft(spec, settings, None, center=False)
-    # Sample j of ``wave`` is global sample ca * hop - pad + j.
-    origin = plan.ca * settings.hop_length - settings.n_fft // 2
-    # Zero-padded at the very end of the recording, past the last window.
-    out = fit_length(wave[plan.a - origin :], plan.b - plan.a)
-    dry_input = samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
-    return spectral.mix_output(out, dry_input, dry, bypass_snr_db)
-
-
-# ----------------------------------------------------------------------------- sample sources
-
-
-class _ArrayReader:
-    """Random access to an in-memory waveform, zero outside it."""
-
-    def __init__(self, waveform: np.ndarray):
-        self.waveform = np.asarray(waveform, dtype=np.float32)
-        self.n = len(self.waveform)
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        out = np.zeros(stop - start, dtype=np.float32)
-        lo, hi = max(start, 0), min(stop, self.n)
-        if lo < hi:
-            out[lo - start : hi - start] = self.waveform[lo:hi]
-        return out
-
-    def close(self) -> None:
-        pass
-
-
-class _FileReader:
-    """Random access to a mono file at the model rate, zero outside it; checks samples."""
-
-    def __init__(self, path: Path, name: str):
-        self.name = name
-        self.fh = sf.SoundFile(path)
-        self.n = self.fh.frames
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        out = np.zeros(stop - start, dtype=np.float32)
-        lo, hi = max(start, 0), min(stop, self.n)
-        if lo < hi:
-            self.fh.seek(lo)
-            data = self.fh.read(hi - lo, dtype="float32", always_2d=True).mean(axis=1)
-            if not np.isfinite(data).all():
-                raise AudioError(f"{self.name}: NaN or infinite samples near sample {lo}.")
-            out[lo - start : lo - start + len(data)] = data
-        return out
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-def _resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
-    """Mix ``src`` to mono and stream-resample it into a float WAV at ``rate``."""
-    with sf.SoundFile(src) as fin:
-        stream = resample_stream(fin.samplerate, rate)
-        with open_writer(dst, sample_rate=rate, subtype="FLOAT", fmt="WAV") as fout:
-            done = 0
-            while True:
-                block = fin.read(BLOCK, dtype="float32", always_2d=True).mean(axis=1)
-                done += len(block)
-                last = done >= fin.frames or len(block) == 0
-                if not np.isfinite(block).all():
-                    raise AudioError(f"{name}: NaN or infinite samples near sample {done}.")
-                fout.write(stream.resample_chunk(np.ascontiguousarray(block), last=last))
-                if last:
-                    break
-
-
-def _disk_full(exc: BaseException, folder: Path) -> bool:
-    """Whether a write failed for want of space (libsndfile reports only "System error")."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return True
-    try:
-        return shutil.disk_usage(folder).free < 1 << 20
-    except OSError:
-        return False
-
-
-def write_error(exc: BaseException, destination: Path) -> OSError:
-    """A one-line error for a failed write that names the output, and says so when the
-    disk is full."""
-    if _disk_full(exc, destination.parent):
-        return OSError(
-            errno.ENOSPC,
-            f"{destination}: the disk is full (no space left on device); the output was not "
-            "written. Free some space and run again (--skip-existing keeps the finished files).",
-        )
-    return OSError(f"{destination}: cannot write the output ({exc}).")
-
-
-class _Writer:
-    """Writes a file's output in order, resampling back to the file's rate on the fly."""
-
-    def __init__(
-        self,
-        tmp: Path,
-        model_rate: int,
-        out_rate: int,
-        n_out: int,
-        fmt: str,
-        subtype: str,
-        destination: Path,
-    ):
-        self.destination = destination
-        try:
-            self.fh = open_writer(tmp, sample_rate=out_rate, subtype=subtype, fmt=fmt)
-        except (OSError, RuntimeError) as exc:
-            raise write_error(exc, destination) from exc
-        self.n_out = n_out
-        self.written = 0
-        self.stream = None
-        if out_rate != model_rate:
-            self.stream = resample_stream(model_rate, out_rate)
-        self.clipped = 0.0
-
-    def write(self, samples: np.ndarray, last: bool) -> None:
-        if self.stream is not None:
-            samples = self.stream.resample_chunk(np.ascontiguousarray(samples), last=last)
-        samples = samples[: max(0, self.n_out - self.written)]
-        if last and self.written + len(samples) < self.n_out:
-            samples = np.pad(samples, (0, self.n_out - self.written - len(samples)))
-        if not self.fh.subtype.startswith(("FLOAT", "DOUBLE")):
-            self.clipped = max(self.clipped, float(np.abs(samples).max(initial=0.0)))
-            samples = np.clip(samples, -1.0, 1.0)
-        try:
-            self.fh.write(samples)
-        except (OSError, RuntimeError) as exc:
-            raise write_error(exc, self.destination) from exc
-        self.written += len(samples)
-
-    def close(self) -> None:
-        try:
-            self.fh.close()
-        except (OSError, RuntimeError) as exc:
-            raise write_error(exc, self.destination) from exc
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -348,7 +105,7 @@ class _Job:
 @dataclass(eq=False)
 class _Task:
     job: _Job
-    plan: ChunkPlan | None  # None: the whole (short) recording
+    plan: spectral.ChunkPlan
     last: bool
     samples: np.ndarray
     frames: np.ndarray
@@ -411,36 +168,17 @@ class Denoiser:
     # ---- producing and finishing tasks
 
     def _tasks(self, job: _Job) -> Iterator[_Task]:
-        settings = self.settings
-        plans = plan_chunks(job.n, settings, self.chunk_samples)
-        if not plans:
-            samples = job.reader.read(0, job.n)
-            frames, phase = spectral.analyse(samples, settings, keep_phase=True)
-            yield _Task(job, None, True, samples, frames, phase)
-            return
+        plans = spectral.plan_chunks(job.n, self.settings, self.chunk_samples)
         for k, plan in enumerate(plans):
             samples = job.reader.read(plan.s_lo, plan.s_hi)
-            frames, phase = chunk_frames(samples, plan, settings)
+            frames, phase = spectral.analyse_chunk(samples, plan, self.settings)
             yield _Task(job, plan, k == len(plans) - 1, samples, frames, phase)
 
     def _finish(self, task: _Task) -> None:
-        if task.plan is None:
-            out = spectral.mix_output(
-                spectral.synthesise(task.denoised, task.phase, self.settings, task.job.n),
-                task.samples,
-                self.dry,
-                self.bypass_snr_db,
-            )
-        else:
-            out = chunk_output(
-                task.denoised,
-                task.phase,
-                task.samples,
-                task.plan,
-                self.settings,
-                self.dry,
-                self.bypass_snr_db,
-            )
+        plan = task.plan
+        enhanced = spectral.synthesise_chunk(task.denoised, task.phase, plan, self.settings)
+        dry_input = task.samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
+        out = spectral.mix_output(enhanced, dry_input, self.dry, self.bypass_snr_db)
         task.job.emit(out, task.last)
         if task.last:
             task.job.finish()
@@ -531,7 +269,7 @@ class Denoiser:
         errors: list[str] = []
         job = _Job(
             "waveform",
-            _ArrayReader(waveform),
+            ArrayReader(waveform),
             len(waveform),
             emit=lambda out, last: parts.append(out),
             finish=lambda: None,
@@ -756,9 +494,9 @@ class Denoiser:
                 fd, tmp_in = tempfile.mkstemp(suffix=".wav", prefix="skdenoise-")
                 os.close(fd)
                 cleanup.append(Path(tmp_in))
-                _resample_to_file(src, Path(tmp_in), self.sample_rate, str(src))
+                resample_to_file(src, Path(tmp_in), self.sample_rate, str(src))
                 model_path = Path(tmp_in)
-            reader = _FileReader(model_path, str(src))
+            reader = FileReader(model_path, str(src))
             dst.parent.mkdir(parents=True, exist_ok=True)
             fmt = dst.suffix.lstrip(".").upper()
             if fmt not in sf.available_formats():
@@ -773,7 +511,7 @@ class Denoiser:
             )
             os.close(fd)
             cleanup.append(Path(tmp_out))
-            writer = _Writer(
+            writer = StreamWriter(
                 Path(tmp_out), self.sample_rate, info.samplerate, info.frames, fmt, subtype, dst
             )
         except Exception as exc:  # reported per file

@@ -70,17 +70,17 @@ def test_commit_never_replaces_a_file_written_meanwhile(tmp_path):
 
 def test_a_concurrent_run_creating_the_output_keeps_its_file(model_file, tmp_path, monkeypatch):
     """Another process creates the destination between the check and the commit."""
-    from skdenoise import load_model, streaming
+    from skdenoise import audio, load_model, streaming
 
     src = write(tmp_path / "in.wav", harmonic(9000, np.random.default_rng(1)))
     dst = tmp_path / "out.wav"
-    real_close = streaming._Writer.close
+    real_close = audio.StreamWriter.close
 
     def close_and_race(self):
         real_close(self)
         dst.write_bytes(b"written by the other run")
 
-    monkeypatch.setattr(streaming._Writer, "close", close_and_race)
+    monkeypatch.setattr(audio.StreamWriter, "close", close_and_race)
     (result,) = streaming.Denoiser(load_model(model_file)).denoise_files([(src, dst)])
     assert result.error and "another process" in result.error
     assert dst.read_bytes() == b"written by the other run"

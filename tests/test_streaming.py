@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from skdenoise.spectral import SpectralSettings
-from skdenoise.streaming import Denoiser, _ArrayReader, _Job, denoise_file, plan_chunks
+from skdenoise.audio import ArrayReader
+from skdenoise.spectral import SpectralSettings, plan_chunks
+from skdenoise.streaming import Denoiser, _Job, denoise_file
 from tests.conftest import noisy_pairs
 
 
@@ -127,7 +128,7 @@ def test_model_calls_take_whole_batches_and_files_share_them(fitted_tiny, monkey
     jobs = [
         _Job(
             f"x{i}",
-            _ArrayReader(x),
+            ArrayReader(x),
             len(x),
             lambda out, last, p=p: p.append(out),
             finish=lambda: None,
