@@ -43,7 +43,7 @@ BACKENDS = ("litert", "tensorflow")
 
 
 def model_only(pipe, label: str, seconds: float = 10.0) -> str:
-    from skdenoise.streaming import BATCH_FRAMES
+    from skdenoise.engine import BATCH_FRAMES
 
     unet = pipe.named_steps["unet"]
     shape = unet.settings_.frame_shape

@@ -16,6 +16,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "synthetic",
         "parallel",
         "compiled",
+        "runner",
+        "engine",
         "batch",
         "asr",
         "plotting",

@@ -1,23 +1,30 @@
-"""The training loop around Keras' ``fit``: data adapters, the device strategy, and the
-monitor that keeps the history, stops early, halves the learning rate and writes and
-resumes per-epoch checkpoints.
+"""The training loop around Keras' ``fit``, with explicit inputs: :func:`train_network`
+takes an architecture, the loop's settings (:class:`FitSettings`), the scales, the data
+(in-memory frames or a frame source) and a seed, and returns the trained network and its
+history (:class:`FitResult`). Here live the data adapters, the device strategy, the warm
+start from a model file, and the monitor that keeps the history, stops early, halves the
+learning rate and writes and resumes per-epoch checkpoints.
 
-Used by :class:`skdenoise.regressor.UNetNoiseRegressor`; kept apart so that the estimator
-holds its parameters, scaling and inference, and the loop's machinery lives here.
+:class:`skdenoise.regressor.UNetNoiseRegressor` holds the parameters and turns them into
+these inputs; nothing here reads or writes the estimator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
+from .model import Scales, build_unet, magnitude_loss
+from .runner import jit_available
+
 logger = logging.getLogger("skdenoise.regressor")
 
-__all__: list[str] = []
+__all__ = ["FitResult", "FitSettings", "checkpoint_params", "train_network", "warm_start"]
 
 #: Frames in the shuffle buffer of a streamed training set.
 STREAM_SHUFFLE_FRAMES = 256
@@ -133,12 +140,6 @@ def _strategy(distribute: str | None):
     return strategy
 
 
-def _jit_available() -> bool:
-    """XLA compilation of the training and inference graphs, unless ``SKDENOISE_NO_JIT`` is
-    set in the environment (a way out on platforms where XLA misbehaves)."""
-    return not os.environ.get("SKDENOISE_NO_JIT")
-
-
 _MIN_LEARNING_RATE = 1e-5
 
 
@@ -156,9 +157,13 @@ class _TrainingMonitor:
 
 
 class _MonitorMixin:
-    def __init__(self, estimator, *, has_validation: bool):
+    def __init__(
+        self, fit: FitSettings, base_signature: dict, scales: Scales, *, has_validation: bool
+    ):
         super().__init__()
-        self.estimator = estimator
+        self.fit = fit
+        self.base_signature = base_signature
+        self.scales = scales
         self.key = "val_loss" if has_validation else "loss"
         self.history: dict[str, list[float]] = {}
         self.best = np.inf
@@ -168,36 +173,14 @@ class _MonitorMixin:
         self.stopped = False
         self.steps: int | None = None
         self.bar = None
-        self.path = Path(estimator.checkpoint_path) if estimator.checkpoint_path else None
+        self.path = Path(fit.checkpoint_path) if fit.checkpoint_path else None
         self.seed: int | None = None
         self.epoch_data = None  # the training stream, restarted at every epoch
 
     # ---- checkpoints
     def _signature(self) -> dict:
-        est = self.estimator
-        params = est.get_params()
-        volatile_params = (
-            "epochs",
-            "verbose",
-            "checkpoint_path",
-            "patience",
-            "early_stopping",
-            "lr_reduce_patience",
-        )
-        for volatile in volatile_params:
-            params.pop(volatile)
-        # Where the steps run does not change the checkpoint; float16 arithmetic does (and
-        # its loss scale is in the optimiser state). Left out at their defaults, so that
-        # checkpoints from before these parameters existed still match.
-        params.pop("distribute", None)
-        if params.get("precision") == "float32":
-            params.pop("precision")
-        params["random_state"] = repr(params["random_state"])
-        return {
-            "params": params,
-            "settings": est.settings_.__dict__,
-            "scales": [est.input_mean_, est.input_scale_, est.target_scale_],
-        }
+        s = self.scales
+        return {**self.base_signature, "scales": [s.input_mean, s.input_scale, s.target_scale]}
 
     def _meta(self) -> dict | None:
         if self.path is None or not self.path.exists():
@@ -207,13 +190,13 @@ class _MonitorMixin:
         with np.load(self.path, allow_pickle=False) as data:
             return json.loads(str(data["meta"]))
 
-    def restore_scales(self) -> None:
-        """Take the input and output scales of the checkpoint, if there is one: a resumed
-        run must see its data (and its loss) scaled as before."""
+    def restore_scales(self) -> Scales:
+        """The input and output scales of the checkpoint, if there is one (else those
+        given): a resumed run must see its data (and its loss) scaled as before."""
         meta = self._meta()
         if meta is not None:
-            est = self.estimator
-            est.input_mean_, est.input_scale_, est.target_scale_ = meta["signature"]["scales"]
+            self.scales = Scales(*meta["signature"]["scales"])
+        return self.scales
 
     def resume(self, model) -> int:
         """Load the checkpoint if it matches; return the epoch to start from."""
@@ -251,8 +234,7 @@ class _MonitorMixin:
         self.history = {k: list(v) for k, v in meta["history"].items()}
         self.best, self.best_epoch, self.wait = meta["best"], meta["best_epoch"], meta["wait"]
         # A resumed run may be given more patience (or more epochs) than the first one.
-        est = self.estimator
-        self.stopped = bool(est.early_stopping and self.wait >= est.patience)
+        self.stopped = bool(self.fit.early_stopping and self.wait >= self.fit.patience)
         epoch = int(meta["epoch"])
         logger.info("%s: resuming after epoch %d", self.path, epoch)
         return epoch
@@ -304,12 +286,12 @@ class _MonitorMixin:
                 k += 1
         if self.epoch_data is not None:
             self.epoch_data.start_epoch(epoch)
-        if self.estimator.verbose:
+        if self.fit.verbose:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(
                 total=self.steps,
-                desc=f"epoch {epoch + 1}/{self.estimator.epochs}",
+                desc=f"epoch {epoch + 1}/{self.fit.epochs}",
                 unit="batch",
                 leave=False,
             )
@@ -334,15 +316,15 @@ class _MonitorMixin:
             self.best_weights = self.model.get_weights()
         else:
             self.wait += 1
-            every = self.estimator.lr_reduce_patience
+            every = self.fit.lr_reduce_patience
             if every and self.wait % every == 0:
                 self._halve_learning_rate(epoch + 1)
-            if self.estimator.early_stopping and self.wait >= self.estimator.patience:
+            if self.fit.early_stopping and self.wait >= self.fit.patience:
                 self.stopped = True
                 self.model.stop_training = True
         rate = float(np.asarray(self.model.optimizer.learning_rate))
         self.history.setdefault("learning_rate", []).append(rate)
-        if self.estimator.verbose:
+        if self.fit.verbose:
             logger.info(
                 "epoch %d: %s",
                 epoch + 1,
@@ -360,10 +342,233 @@ class _MonitorMixin:
             logger.info("epoch %d: learning rate %.2e -> %.2e", epoch, old, new)
 
     def finish(self, model) -> None:
-        """Keep the best weights and write the fitted attributes."""
-        if self.best_weights is not None and self.estimator.early_stopping:
+        """Keep the best weights (with early stopping)."""
+        if self.best_weights is not None and self.fit.early_stopping:
             model.set_weights(self.best_weights)
-        est = self.estimator
-        est.history_ = self.history
-        est.n_epochs_ = len(self.history.get("loss", []))
-        est.best_epoch_ = int(self.best_epoch)
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """The training loop's settings (the estimator's parameters of the same names)."""
+
+    loss: str = "huber"
+    magnitude_exponent: float = 0.3
+    learning_rate: float = 1e-3
+    epochs: int = 10
+    batch_size: int = 16
+    early_stopping: bool = True
+    patience: int = 5
+    lr_reduce_patience: int | None = None
+    max_attenuation_db: float | None = None
+    output_activation: str | None = None
+    checkpoint_path: str | None = None
+    distribute: str | None = None
+    precision: str = "float32"
+    verbose: int = 0
+
+    @classmethod
+    def from_params(cls, params: dict) -> FitSettings:
+        """The settings among an estimator's ``get_params()``."""
+        return cls(**{f.name: params[f.name] for f in fields(cls)})
+
+
+@dataclass
+class FitResult:
+    """What :func:`train_network` gives back."""
+
+    model: object
+    scales: Scales
+    history: dict
+    n_epochs: int
+    best_epoch: int
+
+
+#: Parameters that may change between a run and its resumption.
+_VOLATILE = ("epochs", "verbose", "checkpoint_path", "patience", "early_stopping")
+
+
+def checkpoint_params(params: dict) -> dict:
+    """The parameters a checkpoint must match to be resumed (from ``get_params()``).
+
+    Where the steps run does not change the checkpoint; float16 arithmetic does (and its
+    loss scale is in the optimiser state). Both are left out at their defaults, so that
+    checkpoints from before these parameters existed still match.
+    """
+    params = {k: v for k, v in params.items() if k not in (*_VOLATILE, "lr_reduce_patience")}
+    params.pop("distribute", None)
+    if params.get("precision") == "float32":
+        params.pop("precision")
+    params["random_state"] = repr(params["random_state"])
+    return params
+
+
+def warm_start(
+    path, architecture: dict, max_attenuation_db: float | None
+) -> tuple[Scales, list[np.ndarray]]:
+    """The scales and weights of a model file, to start a training from (same network).
+
+    Raises
+    ------
+    ValueError
+        The file's network differs from ``architecture`` (dropout aside) or its bound.
+    """
+    from .modelfile import read_model_meta, read_model_weights
+
+    path = Path(path)
+    meta = read_model_meta(path)
+    fitted = meta["fitted"]
+    # The weights must fit, and mean the same: dropout may differ, the bound may not.
+    theirs = {k: v for k, v in fitted["architecture_"].items() if k != "dropout"}
+    theirs["max_attenuation_db"] = meta["params"]["unet"].get("max_attenuation_db")
+    mine = {k: v for k, v in json.loads(json.dumps(architecture)).items() if k != "dropout"}
+    mine["max_attenuation_db"] = max_attenuation_db
+    if theirs != mine:
+        diff = {k: (theirs.get(k), mine.get(k)) for k in mine if theirs.get(k) != mine.get(k)}
+        raise ValueError(
+            f"{path}: cannot start from this model: its network differs from the one to "
+            f"train (theirs, this one): {diff}."
+        )
+    scales = Scales(fitted["input_mean_"], fitted["input_scale_"], fitted["target_scale_"])
+    logger.info(
+        "starting from the weights of %s (trained at %s Hz)",
+        path,
+        fitted["settings_"]["sample_rate"],
+    )
+    return scales, read_model_weights(path, meta)
+
+
+def _compiled_network(arch: dict, fit: FitSettings, scales: Scales, seed: int, init_weights):
+    """The network to train, compiled with its loss and optimiser."""
+    import keras
+
+    dtype = None if fit.precision == "float32" else fit.precision
+    model = build_unet(**arch, seed=seed, dtype=dtype)
+    if init_weights is not None:
+        model.set_weights(init_weights)
+    if fit.loss == "magnitude":
+        loss = magnitude_loss(
+            scales.target_scale,
+            exponent=float(fit.magnitude_exponent),
+            max_attenuation_db=None
+            if fit.output_activation == "sigmoid"
+            else fit.max_attenuation_db,
+        )
+    else:
+        loss = {
+            "huber": keras.losses.Huber(delta=1.0),
+            "mse": keras.losses.MeanSquaredError(),
+            "mae": keras.losses.MeanAbsoluteError(),
+        }[fit.loss]
+    optimizer = keras.optimizers.Adam(learning_rate=float(fit.learning_rate))
+    if dtype == "mixed_float16":
+        # Float16 gradients underflow without a scaled loss. (Keras wraps the optimiser
+        # itself only when the whole model's policy is mixed, not per layer as here.)
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    # Keras' "auto" leaves XLA off for this model; XLA trains it about twice as fast on a CPU.
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=jit_available())
+    return model
+
+
+def _keras_data(data, fit: FitSettings, scales: Scales, seed: int, *, train: bool, first_epoch=0):
+    """Keras input for ``data``: in-memory ``(noisy_db, clean_db)`` frames, or a frame
+    source streamed pass by pass. Returns ``(dataset, steps)``."""
+    batch = int(fit.batch_size)
+
+    def pair(noisy, clean):
+        return scales.training_pair(
+            noisy, clean, loss=fit.loss, max_attenuation_db=fit.max_attenuation_db
+        )
+
+    if isinstance(data, tuple):
+        x, t = pair(*data)
+        if not train:
+            return (x, t), None
+        # Shuffled here with a seeded generator: Keras would shuffle arrays with an
+        # unseeded TensorFlow op.
+        batches = _array_batches(x, t, batch, seed)
+        return batches, len(batches)
+
+    def frames(epoch):
+        for noisy, clean in data.frame_pairs(epoch=epoch):
+            yield from zip(*pair(noisy, clean))
+
+    if train:
+        steps = max(1, -(-int(data.n_frames_hint() or 0) // batch))
+        return _stream_batches(
+            frames, steps, batch, seed, shuffle=True, first_epoch=first_epoch
+        ), steps
+    steps = max(1, int(data.n_frames_hint() or 0) // batch)
+    return _stream_batches(frames, steps, batch, seed, shuffle=False, restart=True), steps
+
+
+def train_network(
+    arch: dict,
+    fit: FitSettings,
+    scales: Scales,
+    train,
+    val,
+    seed: int,
+    *,
+    signature: dict,
+    init_weights: list[np.ndarray] | None = None,
+) -> FitResult:
+    """Train the U-Net: Keras' ``fit`` with the monitor, from a checkpoint if one matches.
+
+    Parameters
+    ----------
+    arch : dict
+        Keyword arguments of :func:`skdenoise.model.build_unet`.
+    fit : FitSettings
+    scales : Scales
+        Of the training data (a checkpoint's, if one is resumed, take their place).
+    train, val : tuple of ndarray, frame source, or None (``val``)
+        ``(noisy_db, clean_db)`` frames of shape (n, n_freq, n_columns), or a frame source
+        (:mod:`skdenoise.streams`).
+    seed : int
+        Seeds the weights, dropout and every epoch's batches.
+    signature : dict
+        What a checkpoint must match besides the scales (:func:`checkpoint_params` and the
+        spectral settings).
+    init_weights : list of ndarray, optional
+        Start from these weights (:func:`warm_start`).
+
+    Returns
+    -------
+    FitResult
+        A plain float32 network for prediction, whatever the training precision or devices.
+    """
+    monitor = _TrainingMonitor(fit, signature, scales, has_validation=val is not None)
+    monitor.seed = seed
+    scales = monitor.restore_scales()  # before the loss and the data capture them
+    strategy = _strategy(fit.distribute)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = _compiled_network(arch, fit, scales, seed, init_weights)
+        initial_epoch = monitor.resume(model)
+    x, monitor.steps = _keras_data(train, fit, scales, seed, train=True, first_epoch=initial_epoch)
+    if not isinstance(train, tuple):
+        monitor.epoch_data = x
+    kwargs: dict = {"x": x}
+    if val is not None:
+        kwargs["validation_data"], _ = _keras_data(val, fit, scales, seed, train=False)
+        if isinstance(val, tuple):
+            kwargs["validation_batch_size"] = int(fit.batch_size)
+    if initial_epoch < int(fit.epochs) and not monitor.stopped:
+        model.fit(
+            **kwargs,
+            shuffle=False,
+            epochs=int(fit.epochs),
+            initial_epoch=initial_epoch,
+            callbacks=[monitor],
+            verbose=0,
+        )
+    monitor.finish(model)
+    if strategy is not None or fit.precision != "float32":
+        # Prediction runs a plain float32 network, the same weights outside the strategy.
+        weights = model.get_weights()
+        model = build_unet(**arch)
+        model.set_weights(weights)
+    history = monitor.history
+    return FitResult(model, scales, history, len(history.get("loss", [])), int(monitor.best_epoch))

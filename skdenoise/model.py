@@ -9,9 +9,12 @@ Keras (and TensorFlow) are imported only when a model is built.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 __all__ = [
+    "Scales",
     "apply_noise_estimate",
     "build_unet",
     "check_architecture",
@@ -328,3 +331,70 @@ def magnitude_loss(
 
     loss.__name__ = "magnitude_loss"
     return loss
+
+
+@dataclass(frozen=True)
+class Scales:
+    """The affine maps between log-magnitudes and the network: its input is
+    ``(noisy dB - input_mean) / input_scale``, its output times ``target_scale`` is the
+    noise estimate in dB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.model import Scales
+    >>> scales = Scales.fit(np.array([[-40.0, -20.0]]), np.array([[-50.0, -20.0]]),
+    ...                     output_activation="sigmoid", max_attenuation_db=40.0)
+    >>> scales
+    Scales(input_mean=-30.0, input_scale=10.0, target_scale=40.0)
+    >>> scales.network_input(np.array([[-30.0]])).ravel().tolist()
+    [0.0]
+    """
+
+    input_mean: float
+    input_scale: float
+    target_scale: float
+
+    @classmethod
+    def fit(
+        cls,
+        noisy_db: np.ndarray,
+        clean_db: np.ndarray,
+        *,
+        output_activation: str | None,
+        max_attenuation_db: float | None,
+    ) -> Scales:
+        """Scales learned from training frames: the input's mean and standard deviation,
+        and the noise target's (or, for the sigmoid gain mask, the bound)."""
+        if output_activation == "sigmoid":
+            # Gain-mask parameterisation: the output in (0, 1) spans the allowed attenuation.
+            target_scale = float(max_attenuation_db)
+        else:
+            noise = noise_target(noisy_db, clean_db, max_attenuation_db=max_attenuation_db)
+            target_scale = float(max(np.std(noise), 1e-3))
+        return cls(float(np.mean(noisy_db)), float(max(np.std(noisy_db), 1e-3)), target_scale)
+
+    def network_input(self, noisy_db: np.ndarray) -> np.ndarray:
+        """Noisy dB ``(n, n_freq, n_columns)`` to the network's input ``(..., 1)``, float32."""
+        scaled = (np.asarray(noisy_db) - self.input_mean) / self.input_scale
+        return scaled[..., None].astype(np.float32)
+
+    def training_pair(
+        self,
+        noisy_db: np.ndarray,
+        clean_db: np.ndarray,
+        *,
+        loss: str,
+        max_attenuation_db: float | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(input, target) arrays for Keras, of shape (n, n_freq, n_columns, channels).
+
+        The target is the scaled noise log-magnitude for the noise losses, and the noisy
+        and clean log-magnitudes (dB, 2 channels) for the magnitude loss, which rebuilds
+        the estimate inside the loss (:func:`magnitude_loss`).
+        """
+        x = self.network_input(noisy_db)
+        if loss == "magnitude":
+            return x, np.stack([noisy_db, clean_db], axis=-1).astype(np.float32)
+        noise = noise_target(noisy_db, clean_db, max_attenuation_db=max_attenuation_db)
+        return x, (noise / self.target_scale)[..., None].astype(np.float32)

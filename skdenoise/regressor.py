@@ -13,11 +13,8 @@ targets (what a denoising pipeline passes), or a *frame source* that streams
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import threading
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -25,22 +22,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 
 from .batch import SpectrogramBatch, is_frame_source
-from .fitting import (  # noqa: F401  (_MonitorMixin: tests patch it here)
-    _array_batches,
-    _jit_available,
-    _MonitorMixin,
-    _strategy,
-    _stream_batches,
-    _TrainingMonitor,
-)
-from .model import (
-    apply_noise_estimate,
-    build_unet,
-    check_architecture,
-    magnitude_loss,
-    noise_target,
-)
+from .fitting import FitSettings, checkpoint_params, train_network, warm_start
+from .model import Scales, apply_noise_estimate, build_unet, check_architecture
 from .recipe import REFERENCE
+from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -49,15 +34,12 @@ __all__ = [
     "UNetNoiseRegressor",
 ]
 
-#: Frames per model call at inference. Calls are padded to this size so that the compiled
-#: graph is traced once, whatever the number of frames.
-INFERENCE_BATCH = 32
 #: Frames used to estimate the input and target scales of a streamed data set.
 STREAM_SCALE_FRAMES = 512
-#: Frames held by the shuffle buffer when streaming.
+#: Frames per call of :meth:`UNetNoiseRegressor.denoise_frames` to the runner (memory).
+_BLOCK_FRAMES = 1024
 
 _LOSSES = ("huber", "mse", "mae", "magnitude")
-_BACKENDS = ("auto", "tensorflow", "litert")
 _LOCK = threading.RLock()
 
 #: Fitted scalars saved with a model (``_fitted_state``).
@@ -336,13 +318,10 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             clean = np.concatenate([targets[i] for i in indices])
             return noisy, clean
 
-        noisy_train, clean_train = stack(train_idx)
-        self._fit_scales(noisy_train, clean_train)
-        train = self._keras_pair(noisy_train, clean_train)
-        del noisy_train, clean_train
-        val = self._keras_pair(*stack(val_idx)) if n_val else None
+        train = stack(train_idx)
         self.n_train_frames_ = len(train[0])
-        self._train(arch, settings, train, val, rng)
+        scales = Scales.fit(*train, **self._scale_params())
+        self._train(arch, settings, scales, train, stack(val_idx) if n_val else None, rng)
         return self
 
     def _training_pairs(self, X, y):
@@ -375,32 +354,11 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             raise ValueError(f"X has {len(X)} recordings but {len(targets)} targets.")
         return X, targets
 
-    def _scale_input(self, noisy_db: np.ndarray) -> np.ndarray:
-        return ((noisy_db - self.input_mean_) / self.input_scale_)[..., None].astype(np.float32)
-
-    def _fit_scales(self, noisy_db: np.ndarray, clean_db: np.ndarray) -> None:
-        """Input mean and scale, and the scale of the network's output (noise dB)."""
-        self.input_mean_ = float(np.mean(noisy_db))
-        self.input_scale_ = float(max(np.std(noisy_db), 1e-3))
-        if self.output_activation == "sigmoid":
-            # Gain-mask parameterisation: the output in (0, 1) spans the allowed attenuation.
-            self.target_scale_ = float(self.max_attenuation_db)
-        else:
-            noise = noise_target(noisy_db, clean_db, max_attenuation_db=self.max_attenuation_db)
-            self.target_scale_ = float(max(np.std(noise), 1e-3))
-
-    def _keras_pair(self, noisy_db: np.ndarray, clean_db: np.ndarray):
-        """(input, target) arrays for Keras, of shape (n, n_freq, n_columns, channels).
-
-        The target is the scaled noise log-magnitude for the noise losses, and the noisy
-        and clean log-magnitudes (dB, 2 channels) for the magnitude loss, which rebuilds the
-        estimate inside the loss.
-        """
-        x = self._scale_input(noisy_db)
-        if self.loss == "magnitude":
-            return x, np.stack([noisy_db, clean_db], axis=-1).astype(np.float32)
-        noise = noise_target(noisy_db, clean_db, max_attenuation_db=self.max_attenuation_db)
-        return x, (noise / self.target_scale_)[..., None].astype(np.float32)
+    def _scale_params(self) -> dict:
+        return {
+            "output_activation": self.output_activation,
+            "max_attenuation_db": self.max_attenuation_db,
+        }
 
     def _fit_stream(self, source, rng):
         settings = getattr(source, "settings", None)
@@ -421,10 +379,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 break
         if not noisy_sample:
             raise ValueError("the frame source yielded no frames.")
-        self._fit_scales(np.concatenate(noisy_sample), np.concatenate(clean_sample))
+        scales = Scales.fit(
+            np.concatenate(noisy_sample), np.concatenate(clean_sample), **self._scale_params()
+        )
         del noisy_sample, clean_sample
         self.n_train_frames_ = int(train_src.n_frames_hint() or 0)
-        self._train(arch, settings, train_src, val_src, rng, seed=seed)
+        self._train(arch, settings, scales, train_src, val_src, rng, seed=seed)
         return self
 
     def _split_stream(self, source, rng):
@@ -444,145 +404,35 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         """
         return self._split_stream(source, check_random_state(self.random_state))[1:]
 
-    def _warm_start(self, arch: dict) -> list[np.ndarray] | None:
-        """Weights of ``init_model`` (checked against ``arch``), after taking its scales."""
-        if self.init_model is None:
-            return None
-        from .modelfile import read_model_meta, read_model_weights
-
-        path = Path(self.init_model)
-        meta = read_model_meta(path)
-        fitted = meta["fitted"]
-        # The weights must fit, and mean the same: dropout may differ, the bound may not.
-        theirs = {k: v for k, v in fitted["architecture_"].items() if k != "dropout"}
-        theirs["max_attenuation_db"] = meta["params"]["unet"].get("max_attenuation_db")
-        mine = {k: v for k, v in json.loads(json.dumps(arch)).items() if k != "dropout"}
-        mine["max_attenuation_db"] = self.max_attenuation_db
-        if theirs != mine:
-            diff = {k: (theirs.get(k), mine.get(k)) for k in mine if theirs.get(k) != mine.get(k)}
-            raise ValueError(
-                f"{path}: cannot start from this model: its network differs from the one to "
-                f"train (theirs, this one): {diff}."
-            )
-        for name in ("input_mean_", "input_scale_", "target_scale_"):
-            setattr(self, name, fitted[name])
-        weights = read_model_weights(path, meta)
-        logger.info(
-            "starting from the weights of %s (trained at %s Hz)",
-            path,
-            fitted["settings_"]["sample_rate"],
-        )
-        return weights
-
-    def _scaled_frames(self, source, epoch: int):
-        """Scaled (input, target) frames of one pass over a frame source."""
-        for noisy, clean in source.frame_pairs(epoch=epoch):
-            yield from zip(*self._keras_pair(noisy, clean))
-
-    def _train(self, arch, settings, train, val, rng, seed: int | None = None) -> None:
-
+    def _train(self, arch, settings, scales, train, val, rng, seed: int | None = None) -> None:
+        """Run :func:`skdenoise.fitting.train_network` and keep what it gives back."""
         if seed is None:
             seed = rng.randint(0, 2**31 - 1)
         self.settings_ = settings
         self.architecture_ = arch
-        init_weights = self._warm_start(arch)  # takes the scales of the initial model
-        monitor = _TrainingMonitor(self, has_validation=val is not None)
-        monitor.seed = seed
-        monitor.restore_scales()  # before the loss captures them
-        strategy = _strategy(self.distribute)
-        dtype = None if self.precision == "float32" else self.precision
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            model = self._compiled_network(arch, seed, dtype, init_weights)
-            initial_epoch = monitor.resume(model)
-        self._fit_network(model, monitor, train, val, seed, initial_epoch)
-        monitor.finish(model)
-        if strategy is not None or dtype is not None:
-            # Prediction runs a plain float32 network, the same weights outside the strategy.
-            weights = model.get_weights()
-            model = build_unet(**arch)
-            model.set_weights(weights)
-        self.model_ = model
-
-    def _compiled_network(self, arch: dict, seed: int, dtype, init_weights):
-        """The network to train, compiled with its loss and optimiser."""
-        import keras
-
-        model = build_unet(**arch, seed=seed, dtype=dtype)
-        if init_weights is not None:
-            model.set_weights(init_weights)
-        if self.loss == "magnitude":
-            loss = magnitude_loss(
-                self.target_scale_,
-                exponent=float(self.magnitude_exponent),
-                max_attenuation_db=None
-                if self.output_activation == "sigmoid"
-                else self.max_attenuation_db,
-            )
-        else:
-            loss = {
-                "huber": keras.losses.Huber(delta=1.0),
-                "mse": keras.losses.MeanSquaredError(),
-                "mae": keras.losses.MeanAbsoluteError(),
-            }[self.loss]
-        optimizer = keras.optimizers.Adam(learning_rate=float(self.learning_rate))
-        if dtype == "mixed_float16":
-            # Float16 gradients underflow without a scaled loss. (Keras wraps the optimiser
-            # itself only when the whole model's policy is mixed, not per layer as here.)
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        model.compile(
-            optimizer=optimizer,
-            loss=loss,
-            # Keras' "auto" leaves XLA off for this model; XLA trains it about twice as fast
-            # on a CPU.
-            jit_compile=_jit_available(),
+        init_weights = None
+        if self.init_model is not None:
+            scales, init_weights = warm_start(self.init_model, arch, self.max_attenuation_db)
+        params = self.get_params()
+        result = train_network(
+            arch,
+            FitSettings.from_params(params),
+            scales,
+            train,
+            val,
+            seed,
+            signature={"params": checkpoint_params(params), "settings": settings.__dict__},
+            init_weights=init_weights,
         )
-        return model
-
-    def _fit_network(self, model, monitor, train, val, seed: int, initial_epoch: int) -> None:
-        """Keras' fit over arrays or a stream, from ``initial_epoch``."""
-        streaming = is_frame_source(train)
-        fit_kwargs: dict = {}
-        if streaming:
-            batch_size = int(self.batch_size)
-            steps = max(1, -(-self.n_train_frames_ // batch_size))
-            fit_kwargs["x"] = _stream_batches(
-                lambda epoch: self._scaled_frames(train, epoch),
-                steps,
-                batch_size,
-                seed,
-                shuffle=True,
-                first_epoch=initial_epoch,
-            )
-            monitor.epoch_data = fit_kwargs["x"]
-            if val is not None:
-                val_steps = max(1, val.n_frames_hint() // batch_size)
-                fit_kwargs["validation_data"] = _stream_batches(
-                    lambda epoch: self._scaled_frames(val, epoch),
-                    val_steps,
-                    batch_size,
-                    seed,
-                    shuffle=False,
-                    restart=True,
-                )
-            monitor.steps = steps
-        else:
-            # Shuffled here with a seeded generator: Keras would shuffle arrays with an
-            # unseeded TensorFlow op.
-            batches = _array_batches(*train, int(self.batch_size), seed)
-            fit_kwargs["x"] = batches
-            if val is not None:
-                fit_kwargs["validation_data"] = val
-                fit_kwargs["validation_batch_size"] = int(self.batch_size)
-            monitor.steps = len(batches)
-        if initial_epoch < int(self.epochs) and not monitor.stopped:
-            model.fit(
-                **fit_kwargs,
-                shuffle=False,
-                epochs=int(self.epochs),
-                initial_epoch=initial_epoch,
-                callbacks=[monitor],
-                verbose=0,
-            )
+        s = result.scales
+        self.input_mean_, self.input_scale_, self.target_scale_ = (
+            s.input_mean,
+            s.input_scale,
+            s.target_scale,
+        )
+        self.history_ = result.history
+        self.n_epochs_, self.best_epoch_ = result.n_epochs, result.best_epoch
+        self.model_ = result.model
 
     # ------------------------------------------------------------------ inference
 
@@ -624,51 +474,26 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return "_model" in self.__dict__ or "_weights" in self.__dict__
 
-    def _inference_fn(self):
-        """The network as a function of one batch of ``INFERENCE_BATCH`` scaled frames,
-        built once per estimator and backend."""
+    def _runner(self) -> NetworkRunner:
+        """The network's runner, built once per estimator and backend."""
         cached = self.__dict__.get("_infer")
         if cached is not None and cached[0] == self.backend:
             return cached[1]
         with _LOCK:
             cached = self.__dict__.get("_infer")
             if cached is None or cached[0] != self.backend:
-                cached = (self.backend, self._build_inference_fn())
+                if self.backend not in BACKENDS:
+                    raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}.")
+                runner = NetworkRunner(
+                    self.architecture_,
+                    self._network_weights(),
+                    backend=self.backend,
+                    prefer_litert=bool(self.__dict__.get("_restored")),
+                    build_model=lambda: self.model_,
+                )
+                cached = (self.backend, runner)
                 self.__dict__["_infer"] = cached
         return cached[1]
-
-    def _build_inference_fn(self):
-        from .compiled import compiled_runner, litert_available
-
-        if self.backend not in _BACKENDS:
-            raise ValueError(f"backend must be one of {_BACKENDS}, got {self.backend!r}.")
-        n_freq, n_columns = self.settings_.frame_shape
-        shape = (INFERENCE_BATCH, n_freq, n_columns, 1)
-        if self.backend == "litert" and not litert_available():
-            raise ImportError(
-                "backend='litert' needs the LiteRT interpreter: pip install ai-edge-litert."
-            )
-        use_litert = self.backend == "litert" or (
-            self.backend == "auto" and self.__dict__.get("_restored") and litert_available()
-        )
-        if use_litert:
-            try:
-                return compiled_runner(
-                    self.architecture_, self._network_weights(), shape, lambda: self.model_
-                )
-            except Exception as exc:
-                if self.backend == "litert":
-                    raise
-                logger.warning("LiteRT unusable (%s); running the network with TensorFlow", exc)
-        import tensorflow as tf
-
-        model = self.model_
-        return tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec(shape, tf.float32)],
-            jit_compile=_jit_available(),
-            reduce_retracing=True,
-        )
 
     def denoise_frames(self, frames_db: np.ndarray) -> np.ndarray:
         """Denoised log-magnitude of a stack of frames (the functional entry point).
@@ -690,18 +515,14 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 f"{tuple(self.settings_.frame_shape)}: use the spectral settings it was "
                 "trained with."
             )
-        fn = self._inference_fn()
+        runner = self._runner()
+        scales = Scales(self.input_mean_, self.input_scale_, self.target_scale_)
         out = np.empty_like(frames_db)
-        for start in range(0, len(frames_db), INFERENCE_BATCH):
-            chunk = frames_db[start : start + INFERENCE_BATCH]
-            x = self._scale_input(chunk)
-            if len(x) < INFERENCE_BATCH:
-                x = np.concatenate(
-                    [x, np.zeros((INFERENCE_BATCH - len(x), *x.shape[1:]), np.float32)]
-                )
-            noise = np.asarray(fn(x))[: len(chunk), ..., 0] * self.target_scale_
-            out[start : start + len(chunk)] = apply_noise_estimate(
-                chunk,
+        for start in range(0, len(frames_db), _BLOCK_FRAMES):
+            block = frames_db[start : start + _BLOCK_FRAMES]
+            noise = runner(scales.network_input(block))[..., 0] * self.target_scale_
+            out[start : start + len(block)] = apply_noise_estimate(
+                block,
                 noise,
                 max_attenuation_db=self.max_attenuation_db,
                 floor_db=self.settings_.floor_db,

@@ -19,17 +19,14 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from . import spectral
 from .audio import (
-    ArrayReader,
     AudioError,
     FileReader,
     PathLike,
@@ -37,15 +34,12 @@ from .audio import (
     commit_file,
     resample_to_file,
 )
+from .engine import BATCH_FRAMES, CHUNK_SECONDS, ChunkEngine, Job
+from .runner import INFERENCE_BATCH
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Denoiser", "FileResult", "denoise_file"]
-
-#: Default seconds of output per chunk.
-CHUNK_SECONDS = 60.0
-#: Frames gathered before a model call.
-BATCH_FRAMES = 64
 
 
 # ----------------------------------------------------------------------------- the engine
@@ -85,32 +79,6 @@ class FileResult:
     seconds: float = 0.0
     error: str | None = None
     skipped: bool = False
-
-
-@dataclass(eq=False)
-class _Job:
-    """One recording in flight: where it comes from and where its output goes."""
-
-    name: str
-    reader: object
-    n: int
-    emit: Callable[[np.ndarray, bool], None]
-    finish: Callable[[], None]
-    fail: Callable[[str], None]
-    plans: list = field(default_factory=list)
-    failed: bool = False
-    done: bool = False
-
-
-@dataclass(eq=False)
-class _Task:
-    job: _Job
-    plan: spectral.ChunkPlan
-    last: bool
-    samples: np.ndarray
-    frames: np.ndarray
-    phase: np.ndarray
-    denoised: np.ndarray | None = None
 
 
 class Denoiser:
@@ -157,94 +125,21 @@ class Denoiser:
         self.regressor._check_fitted()
         self.sample_rate = int(steps["load"].sample_rate)
         self.settings = steps["spec"].settings(self.sample_rate)
-        self.dry = float(steps["rebuild"].dry if dry is None else dry)
-        spectral.mix_dry(np.zeros(1, np.float32), np.zeros(1, np.float32), self.dry)
-        self.bypass_snr_db = spectral.check_bypass_snr_db(
-            steps["rebuild"].bypass_snr_db if bypass_snr_db is None else bypass_snr_db
+        self.engine = ChunkEngine(
+            self.regressor.denoise_frames,
+            self.settings,
+            dry=steps["rebuild"].dry if dry is None else dry,
+            bypass_snr_db=steps["rebuild"].bypass_snr_db
+            if bypass_snr_db is None
+            else bypass_snr_db,
+            chunk_seconds=chunk_seconds,
+            batch_frames=batch_frames,
+            model_batch=INFERENCE_BATCH,
         )
-        self.chunk_samples = max(int(chunk_seconds * self.sample_rate), self.settings.frame_length)
-        self.batch_frames = int(batch_frames)
 
-    # ---- producing and finishing tasks
-
-    def _tasks(self, job: _Job) -> Iterator[_Task]:
-        plans = spectral.plan_chunks(job.n, self.settings, self.chunk_samples)
-        for k, plan in enumerate(plans):
-            samples = job.reader.read(plan.s_lo, plan.s_hi)
-            frames, phase = spectral.analyse_chunk(samples, plan, self.settings)
-            yield _Task(job, plan, k == len(plans) - 1, samples, frames, phase)
-
-    def _finish(self, task: _Task) -> None:
-        plan = task.plan
-        enhanced = spectral.synthesise_chunk(task.denoised, task.phase, plan, self.settings)
-        dry_input = task.samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
-        out = spectral.mix_output(enhanced, dry_input, self.dry, self.bypass_snr_db)
-        task.job.emit(out, task.last)
-        if task.last:
-            task.job.finish()
-            task.job.done = True
-
-    def run(self, jobs: Iterable[_Job], progress=None) -> None:
-        """Process jobs, gathering the frames of many chunks into each model call.
-
-        Model calls take whole batches of the model's inference batch size: frames beyond
-        the last whole batch wait for the next call (a task may be split between two), so
-        that no call is padded except the very last.
-        """
-        from .regressor import INFERENCE_BATCH
-
-        pending: deque[_Task] = deque()  # tasks with frames not all denoised yet
-        queued = 0  # frames of ``pending`` not yet denoised
-        head_done = 0  # frames of ``pending[0]`` already denoised
-
-        def flush(final: bool) -> None:
-            nonlocal queued, head_done
-            n = queued if final else queued - queued % INFERENCE_BATCH
-            if n == 0:
-                return
-            parts, need = [], n
-            for k, task in enumerate(pending):
-                start = head_done if k == 0 else 0
-                take = min(len(task.frames) - start, need)
-                parts.append(task.frames[start : start + take])
-                need -= take
-                if need == 0:
-                    break
-            denoised = self.regressor.denoise_frames(np.concatenate(parts))
-            queued -= n
-            offset = 0
-            while offset < n:
-                task = pending[0]
-                if task.denoised is None:
-                    task.denoised = np.empty_like(task.frames)
-                take = min(len(task.frames) - head_done, n - offset)
-                task.denoised[head_done : head_done + take] = denoised[offset : offset + take]
-                offset += take
-                head_done += take
-                if head_done < len(task.frames):
-                    break
-                pending.popleft()
-                head_done = 0
-                if not task.job.failed:
-                    try:
-                        self._finish(task)
-                    except Exception as exc:  # reported per file
-                        task.job.failed = True
-                        task.job.fail(str(exc))
-                if progress is not None:
-                    progress(task)
-
-        for job in jobs:
-            try:
-                for task in self._tasks(job):
-                    pending.append(task)
-                    queued += len(task.frames)
-                    if queued >= self.batch_frames:
-                        flush(final=False)
-            except Exception as exc:  # one bad file must not stop the others
-                job.failed = True
-                job.fail(str(exc))
-        flush(final=True)
+    def run(self, jobs: Iterable[Job], progress=None) -> None:
+        """Process jobs with the engine (see :meth:`skdenoise.engine.ChunkEngine.run`)."""
+        self.engine.run(jobs, progress)
 
     # ---- public entry points
 
@@ -265,20 +160,7 @@ class Denoiser:
         waveform = check_waveform(np.asarray(waveform), name="waveform", allow_silent=True)
         if waveform.ndim != 1:
             raise AudioError("denoise_array takes a 1-D waveform.")
-        parts: list[np.ndarray] = []
-        errors: list[str] = []
-        job = _Job(
-            "waveform",
-            ArrayReader(waveform),
-            len(waveform),
-            emit=lambda out, last: parts.append(out),
-            finish=lambda: None,
-            fail=errors.append,
-        )
-        self.run([job])
-        if errors:
-            raise AudioError(errors[0])
-        return np.concatenate(parts)
+        return self.engine.denoise([waveform])[0]
 
     def denoise_files(
         self,
@@ -337,14 +219,13 @@ class Denoiser:
         results = [FileResult(str(src), str(dst)) for src, dst in pairs]
         bar = _seconds_bar([src for src, _ in pairs]) if progress else None
 
-        def on_task(task: _Task) -> None:
+        def on_task(task) -> None:
             if bar is not None:
-                span = (task.plan.b - task.plan.a) if task.plan else task.job.n
-                bar.update(span / self.sample_rate)
+                bar.update((task.plan.b - task.plan.a) / self.sample_rate)
 
-        opened: list[_Job] = []
+        opened: list[Job] = []
 
-        def jobs() -> Iterator[_Job]:
+        def jobs() -> Iterator[Job]:
             for result in results:
                 job = self._open(result, overwrite, skip_existing)
                 if job is None:
@@ -432,9 +313,7 @@ class Denoiser:
 
     # ---- file jobs
 
-    def _open(
-        self, result: FileResult, overwrite: bool, skip_existing: bool = False
-    ) -> _Job | None:
+    def _open(self, result: FileResult, overwrite: bool, skip_existing: bool = False) -> Job | None:
         src, dst = Path(result.source), Path(result.destination)
         if dst.is_symlink():
             # Written through: the link stays, the file it points to gets the output.
@@ -534,7 +413,7 @@ class Denoiser:
                 path.unlink(missing_ok=True)
             result.seconds = info.frames / info.samplerate
 
-        return _Job(str(src), reader, reader.n, emit=writer.write, finish=finish, fail=fail)
+        return Job(str(src), reader, reader.n, emit=writer.write, finish=finish, fail=fail)
 
 
 def _seconds(path: PathLike) -> float:

@@ -239,7 +239,7 @@ def _train_args(tmp_path, epochs):
 def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch, capsys):
     import json
 
-    from skdenoise import regressor
+    from skdenoise import fitting
 
     rng = np.random.default_rng(0)
     for speaker in ("a", "b"):
@@ -247,17 +247,17 @@ def test_interrupted_training_resumes_from_its_checkpoint(tmp_path, monkeypatch,
             write(tmp_path / "speech" / speaker / f"{i}.wav", harmonic(12000, rng))
     write(tmp_path / "noise" / "hiss" / "n.wav", 0.1 * rng.standard_normal(16000))
 
-    real = regressor._MonitorMixin.on_epoch_end
+    real = fitting._MonitorMixin.on_epoch_end
 
     def crash_after_first_epoch(self, epoch, logs=None):
         real(self, epoch, logs)  # the checkpoint of this epoch is written...
         if epoch == 0:
             raise KeyboardInterrupt  # ...then the run dies
 
-    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", crash_after_first_epoch)
+    monkeypatch.setattr(fitting._MonitorMixin, "on_epoch_end", crash_after_first_epoch)
     assert main(_train_args(tmp_path, 2)) == 130
     assert (tmp_path / "m.checkpoint.npz").exists() and not (tmp_path / "m.npz").exists()
-    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", real)
+    monkeypatch.setattr(fitting._MonitorMixin, "on_epoch_end", real)
 
     assert main(_train_args(tmp_path, 2)) == 1  # refuses to start over silently
     assert "--resume" in capsys.readouterr().err

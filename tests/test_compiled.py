@@ -44,19 +44,19 @@ def test_backends_agree_and_auto_runs_a_loaded_model_with_litert(model_file, own
     tf = load_model(model_file).set_params(unet__backend="tensorflow")
     assert lite.named_steps["unet"].model_.count_params() > 0  # building it changes nothing
     out_lite, out_tf = lite.predict(noisy), tf.predict(noisy)
-    assert isinstance(lite.named_steps["unet"]._inference_fn(), LiteRTRunner)
-    assert not isinstance(tf.named_steps["unet"]._inference_fn(), LiteRTRunner)
+    assert isinstance(lite.named_steps["unet"]._runner().fn, LiteRTRunner)
+    assert not isinstance(tf.named_steps["unet"]._runner().fn, LiteRTRunner)
     for a, b in zip(out_lite, out_tf):
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert len(_cached(own_cache)) == 1
     # A fitted model in memory keeps TensorFlow: it is loaded already, and a grid search
     # must not fill the cache with one file per fit.
-    assert not isinstance(tf.named_steps["unet"]._inference_fn(), LiteRTRunner)
+    assert not isinstance(tf.named_steps["unet"]._runner().fn, LiteRTRunner)
 
 
 def test_a_fitted_model_in_memory_runs_with_tensorflow(fitted_tiny, own_cache):
     fitted_tiny.predict(noisy_pairs(seed=22, lengths=(9000,))[0])
-    assert not isinstance(fitted_tiny.named_steps["unet"]._inference_fn(), LiteRTRunner)
+    assert not isinstance(fitted_tiny.named_steps["unet"]._runner().fn, LiteRTRunner)
     assert _cached(own_cache) == []
 
 

@@ -231,7 +231,7 @@ def test_gain_mask_parameterisation_learns_and_stays_bounded():
 
 
 def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
-    import skdenoise.regressor as regressor_module
+    import skdenoise.fitting as regressor_module
 
     exponents = []
     real = regressor_module.magnitude_loss

@@ -367,17 +367,17 @@ def _train(tmp_path, out: Path, epochs: int, *extra: str) -> int:
 
 
 def test_resume_names_the_parameter_that_differs(tmp_path, monkeypatch, capsys):
-    from skdenoise import regressor
+    from skdenoise import fitting
 
-    real = regressor._MonitorMixin.on_epoch_end
+    real = fitting._MonitorMixin.on_epoch_end
 
     def crash(self, epoch, logs=None):
         real(self, epoch, logs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", crash)
+    monkeypatch.setattr(fitting._MonitorMixin, "on_epoch_end", crash)
     assert _train(tmp_path, tmp_path / "m.npz", 2) == 130
-    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", real)
+    monkeypatch.setattr(fitting._MonitorMixin, "on_epoch_end", real)
     capsys.readouterr()
     assert _train(tmp_path, tmp_path / "m.npz", 2, "--resume", "--learning-rate", "0.01") == 1
     err = capsys.readouterr().err
@@ -385,19 +385,19 @@ def test_resume_names_the_parameter_that_differs(tmp_path, monkeypatch, capsys):
 
 
 def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, monkeypatch):
-    from skdenoise import load_model, regressor
+    from skdenoise import fitting, load_model
 
     assert _train(tmp_path, tmp_path / "whole.npz", 2) == 0
-    real = regressor._MonitorMixin.on_epoch_end
+    real = fitting._MonitorMixin.on_epoch_end
 
     def crash_after_first(self, epoch, logs=None):
         real(self, epoch, logs)
         if epoch == 0:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", crash_after_first)
+    monkeypatch.setattr(fitting._MonitorMixin, "on_epoch_end", crash_after_first)
     assert _train(tmp_path, tmp_path / "parts.npz", 2) == 130
-    monkeypatch.setattr(regressor._MonitorMixin, "on_epoch_end", real)
+    monkeypatch.setattr(fitting._MonitorMixin, "on_epoch_end", real)
     assert _train(tmp_path, tmp_path / "parts.npz", 2, "--resume") == 0
     assert _train(tmp_path, tmp_path / "other.npz", 2, "--seed", "1") == 0
 

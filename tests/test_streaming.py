@@ -7,8 +7,9 @@ import pytest
 import soundfile as sf
 
 from skdenoise.audio import ArrayReader
+from skdenoise.engine import Job
 from skdenoise.spectral import SpectralSettings, plan_chunks
-from skdenoise.streaming import Denoiser, _Job, denoise_file
+from skdenoise.streaming import Denoiser, denoise_file
 from tests.conftest import noisy_pairs
 
 
@@ -103,11 +104,11 @@ def test_inference_graph_is_traced_once_for_any_file_lengths(fitted_tiny, tmp_pa
         pairs.append((src, tmp_path / f"out{i}.wav"))
     Denoiser(pipe, chunk_seconds=2.0, batch_frames=3).denoise_files(pairs)
     pipe.predict(noisy)
-    assert pipe.named_steps["unet"]._inference_fn().experimental_get_tracing_count() == 1
+    assert pipe.named_steps["unet"]._runner().fn.experimental_get_tracing_count() == 1
 
 
 def test_model_calls_take_whole_batches_and_files_share_them(fitted_tiny, monkeypatch):
-    from skdenoise.regressor import INFERENCE_BATCH
+    from skdenoise.runner import INFERENCE_BATCH
 
     pipe = fitted_tiny
     lengths = (300, 9000, 20_000, 65_000, 8064, 17_000, 40_000, 12_345) * 2
@@ -126,7 +127,7 @@ def test_model_calls_take_whole_batches_and_files_share_them(fitted_tiny, monkey
     denoiser = Denoiser(pipe, chunk_seconds=2.0, batch_frames=5)
     got = [[] for _ in noisy]
     jobs = [
-        _Job(
+        Job(
             f"x{i}",
             ArrayReader(x),
             len(x),

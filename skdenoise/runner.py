@@ -1,0 +1,140 @@
+"""The network runner: LiteRT or TensorFlow behind one call that takes any number of frames.
+
+A :class:`NetworkRunner` runs the U-Net (built from an architecture and weights) on scaled
+frames. The compiled graph has a fixed batch of :data:`INFERENCE_BATCH` frames, so it is
+traced once; the runner cuts any number of frames into such batches and pads the last one
+itself. ``backend="auto"`` runs LiteRT where it is installed and the model was loaded from a
+file (TensorFlow is then never imported), TensorFlow otherwise; a LiteRT failure under
+``"auto"`` falls back to TensorFlow with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BACKENDS", "INFERENCE_BATCH", "NetworkRunner"]
+
+#: Frames per network call: calls are padded to this size, so that the compiled graph is
+#: traced once whatever the number of frames.
+INFERENCE_BATCH = 32
+#: Names of the inference engines.
+BACKENDS = ("auto", "tensorflow", "litert")
+
+
+def jit_available() -> bool:
+    """XLA compilation of the training and inference graphs, unless ``SKDENOISE_NO_JIT`` is
+    set in the environment (a way out on platforms where XLA misbehaves)."""
+    return not os.environ.get("SKDENOISE_NO_JIT")
+
+
+class NetworkRunner:
+    """The network as a function of any number of scaled frames.
+
+    Parameters
+    ----------
+    architecture : dict
+        Keyword arguments of :func:`skdenoise.model.build_unet`.
+    weights : sequence of ndarray
+        The network's weights.
+    backend : {"auto", "tensorflow", "litert"}
+        The engine; see the module's description.
+    prefer_litert : bool
+        Under ``"auto"``, whether LiteRT is wanted (a model loaded from a file).
+    build_model : callable, optional
+        Returns the Keras model (built from ``architecture`` and ``weights`` when not given);
+        called only when TensorFlow runs, or to convert the network for LiteRT.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.runner import NetworkRunner
+    >>> unet = load_pretrained().named_steps["unet"]
+    >>> runner = NetworkRunner(unet.architecture_, unet._network_weights())
+    >>> runner(np.zeros((5, 128, 128, 1), "float32")).shape  # 5 frames, padded inside
+    (5, 128, 128, 1)
+    """
+
+    def __init__(
+        self,
+        architecture: dict,
+        weights: Sequence[np.ndarray],
+        *,
+        backend: str = "auto",
+        prefer_litert: bool = True,
+        build_model: Callable[[], object] | None = None,
+    ):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
+        self.architecture = dict(architecture)
+        self.weights = list(weights)
+        self.backend = backend
+        self.shape = (INFERENCE_BATCH, architecture["n_freq"], architecture["n_columns"], 1)
+        self._build_model = build_model or self._default_model
+        self.fn = self._compile(prefer_litert)
+
+    def _default_model(self):
+        from .model import build_unet
+
+        model = build_unet(**self.architecture)
+        model.set_weights(self.weights)
+        return model
+
+    def _compile(self, prefer_litert: bool):
+        from .compiled import compiled_runner, litert_available
+
+        if self.backend == "litert" and not litert_available():
+            raise ImportError(
+                "backend='litert' needs the LiteRT interpreter: pip install ai-edge-litert."
+            )
+        if self.backend == "litert" or (
+            self.backend == "auto" and prefer_litert and litert_available()
+        ):
+            try:
+                return compiled_runner(
+                    self.architecture, self.weights, self.shape, self._build_model
+                )
+            except Exception as exc:
+                if self.backend == "litert":
+                    raise
+                logger.warning("LiteRT unusable (%s); running the network with TensorFlow", exc)
+        import tensorflow as tf
+
+        model = self._build_model()
+        return tf.function(
+            lambda x: model(x, training=False),
+            input_signature=[tf.TensorSpec(self.shape, tf.float32)],
+            jit_compile=jit_available(),
+            reduce_retracing=True,
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Run the network on scaled frames.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, n_freq, n_columns, 1), float32
+            Any number of frames, scaled as the network was trained.
+
+        Returns
+        -------
+        ndarray of shape (n, n_freq, n_columns, 1), float32
+            The network's raw output.
+        """
+        x = np.asarray(x, dtype=np.float32)
+        out = np.empty((len(x), *self.shape[1:]), dtype=np.float32)
+        for start in range(0, len(x), INFERENCE_BATCH):
+            batch = x[start : start + INFERENCE_BATCH]
+            n = len(batch)
+            if n < INFERENCE_BATCH:
+                batch = np.concatenate(
+                    [batch, np.zeros((INFERENCE_BATCH - n, *batch.shape[1:]), np.float32)]
+                )
+            out[start : start + n] = np.asarray(self.fn(batch))[:n]
+        return out
