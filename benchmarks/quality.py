@@ -25,6 +25,7 @@ by SNR, every cell "output (change from the input)", with the inputs that made t
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import math
@@ -253,7 +254,6 @@ def main() -> None:
     from peers import PEERS, load_peers
 
     from skdenoise.audio import audio_info
-    from skdenoise.evaluation import enhance_at_rate
     from skdenoise.pipeline import load_model, load_pretrained, pretrained_path
 
     if args.manifest is not None and not args.manifest.exists():
@@ -313,7 +313,7 @@ def main() -> None:
                 digest.update(np.ascontiguousarray(w, np.float32).tobytes())
             fingerprint = digest.hexdigest()
             systems[label_] = (
-                enhance_at_rate(pipe.predict, model_rate, rate),
+                functools.partial(pipe.predict, sample_rate=rate),
                 fingerprint,
             )
     wanted = [p for p in args.peers if p in PEERS]

@@ -83,7 +83,7 @@ print(f"{len(items)} pairs")
 # Denoise and score
 # -----------------
 pipe = load_pretrained()
-result = evaluate(items, pipe.predict, sample_rate=RATE, asr=args.asr, dnsmos=True)
+result = evaluate(items, pipe, sample_rate=RATE, asr=args.asr, dnsmos=True)
 summary = summarize(result)
 print(format_summary(summary, output_name="skdenoise").split("### By noise")[0])
 

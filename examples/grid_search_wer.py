@@ -81,7 +81,7 @@ print(f"{len(noisy)} recordings; reference transcripts like {transcripts[0]!r}")
 # The search
 # ----------
 sklearn.set_config(enable_metadata_routing=True)
-pipe = load_pretrained()
+pipe = load_pretrained().set_params(load__array_rate=RATE)  # the arrays below are at 8 kHz
 pipe.set_params(unet=FrozenEstimator(pipe.named_steps["unet"]))  # never retrained
 wer = make_asr_scorer("wer", transcriber).set_score_request(transcripts=True)
 N_SPLITS = 3

@@ -31,7 +31,7 @@ import numpy as np
 
 from skdenoise import load_pretrained, write_wav
 from skdenoise.datasets import mix_at_snr
-from skdenoise.evaluation import enhance_at_rate, evaluate, read_pairs
+from skdenoise.evaluation import evaluate, read_pairs
 from skdenoise.synthetic import NOISE_KINDS, noise, syllables
 
 parser = argparse.ArgumentParser(description="DNSMOS of recordings before and after denoising.")
@@ -62,10 +62,9 @@ print(f"{len(items)} recordings in {folder}")
 from skdenoise.pipeline import pretrained_rate_for  # noqa: E402
 
 pipe = load_pretrained(pretrained_rate_for(16000))
-model_rate = int(pipe.named_steps["load"].sample_rate)
 result = evaluate(
     items,
-    enhance_at_rate(pipe.predict, model_rate, 16000),
+    pipe,
     sample_rate=16000,
     asr=False,
     dnsmos=True,

@@ -92,7 +92,7 @@ pipe = make_denoising_pipeline(
     unet__max_attenuation_db=40.0,
     unet__random_state=0,
 )
-pipe.fit(noisy, clean)
+pipe.fit(noisy, clean, sample_rate=RATE)  # bare arrays: say their rate
 unet = pipe.named_steps["unet"]
 print(f"trained {unet.n_epochs_} epochs; best {unet.best_epoch_}")
 plot_history(unet.history_, title="small U-Net on synthetic speech")
@@ -103,7 +103,8 @@ plot_history(unet.history_, title="small U-Net on synthetic speech")
 path = args.out or Path(tempfile.mkdtemp()) / "small.npz"
 save_model(pipe, path)
 reloaded = load_model(path)
-before, after = pipe.predict(noisy_test), reloaded.predict(noisy_test)
+before = pipe.predict(noisy_test, sample_rate=RATE)
+after = reloaded.predict(noisy_test, sample_rate=RATE)
 difference = max(float(np.max(np.abs(a - b))) for a, b in zip(before, after))
 print(
     f"saved to {path} ({path.stat().st_size / 1e3:.0f} kB); largest difference after "

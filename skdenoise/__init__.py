@@ -5,8 +5,8 @@ is rebuilt with the noisy phase. Quality is measured with PESQ, STOI, SI-SDR and
 match and information error rates of an offline speech recogniser.
 
 >>> from skdenoise import make_denoising_pipeline, load_pretrained  # doctest: +SKIP
->>> pipe = make_denoising_pipeline().fit(noisy, clean)               # doctest: +SKIP
->>> enhanced = load_pretrained().predict(["noisy.wav"])              # doctest: +SKIP
+>>> pipe = make_denoising_pipeline().fit(noisy, clean, sample_rate=8000)  # doctest: +SKIP
+>>> enhanced = load_pretrained().predict(["noisy.wav"])  # doctest: +SKIP
 
 TensorFlow is imported only when a model is built or run. Its C++ info and warning lines are
 hidden unless ``TF_CPP_MIN_LOG_LEVEL`` is set before importing skdenoise.
@@ -35,6 +35,7 @@ _EXPORTS = {
     "WaveformRebuilder": "transformers",
     "UNetNoiseRegressor": "regressor",
     "build_unet": "model",
+    "DenoisingPipeline": "pipeline",
     "make_denoising_pipeline": "pipeline",
     "save_model": "pipeline",
     "load_model": "pipeline",

@@ -39,6 +39,7 @@ __all__ = [
     "fit_length",
     "load_waveforms",
     "read_audio",
+    "read_recording",
     "read_segment",
     "resample",
     "resample_to_file",
@@ -396,6 +397,85 @@ def check_waveform(
     return waveform
 
 
+#: ``array_rate`` default of :func:`to_waveform`: bare arrays are at the target rate.
+AT_TARGET = "target"
+
+
+def no_rate_error(name: str) -> AudioError:
+    """The one-line error for an array given without its sample rate."""
+    return AudioError(
+        f"{name}: an array without its sample rate: give (array, sample_rate) pairs, or "
+        "the rate with sample_rate= (predict, fit, score), or set load__array_rate on the "
+        "pipeline."
+    )
+
+
+def read_recording(
+    item: Recording,
+    *,
+    array_rate: int | None,
+    name: str = "recording",
+    allow_silent: bool = False,
+) -> tuple[np.ndarray, int]:
+    """One recording, as a user gives it, as a float32 mono waveform at its own rate.
+
+    Parameters
+    ----------
+    item : path, ndarray or (ndarray, int)
+        A file (its rate is the file's); an array with its rate; or a bare array, whose
+        rate is ``array_rate``.
+    array_rate : int or None
+        Rate of a bare array in Hz; ``None``: a bare array is an error (its rate is not
+        known, and guessing it gives silently wrong results).
+    name : str
+        How to name the recording in error messages.
+    allow_silent : bool
+        Accept a recording whose samples are all zero.
+
+    Returns
+    -------
+    waveform : ndarray of shape (n_samples,), float32
+    sample_rate : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import read_recording
+    >>> wave, rate = read_recording((np.ones(160) / 4, 16000), array_rate=None)
+    >>> wave.shape, rate
+    ((160,), 16000)
+    >>> try:
+    ...     read_recording(np.ones(160), array_rate=None, name="X[0]")
+    ... except ValueError as exc:
+    ...     print(str(exc)[:44])
+    X[0]: an array without its sample rate: give
+    """
+    if is_path(item):
+        waveform, rate = read_audio(item, mono=True)
+        return check_waveform(waveform, name=str(item), allow_silent=allow_silent), int(rate)
+    rate = array_rate
+    if isinstance(item, tuple):
+        if len(item) != 2 or not np.isscalar(item[1]):
+            raise AudioError(f"{name}: a tuple must be (waveform, sample_rate).")
+        item, rate = item
+        rate = int(rate)
+        if rate <= 0:
+            raise AudioError(f"{name}: sample rate {rate} Hz is not positive.")
+    elif rate is None:
+        raise no_rate_error(name)
+    try:
+        array = np.asarray(item)
+    except (TypeError, ValueError) as exc:
+        raise AudioError(f"{name}: cannot be read as an array of samples ({exc}).") from exc
+    if array.dtype == object:
+        raise AudioError(f"{name}: is a {type(item).__name__}, not a path or an array of samples.")
+    if array.dtype.kind not in "fiub":
+        raise AudioError(f"{name}: samples of dtype {array.dtype} are not numbers.")
+    # Integers are scaled before channels are mixed (a mean of int16 is no longer int16).
+    mono = to_mono(pcm_to_float(array), name=name)
+    return check_waveform(mono, name=name, allow_silent=allow_silent), int(rate)
+
+
 def to_waveform(
     item: Recording,
     *,
@@ -403,13 +483,15 @@ def to_waveform(
     mono: bool = True,
     name: str = "recording",
     allow_silent: bool = False,
+    array_rate: int | str | None = AT_TARGET,
 ) -> np.ndarray:
-    """Turn one recording, as a user gives it, into a float32 mono waveform.
+    """Turn one recording, as a user gives it, into a float32 mono waveform at
+    ``sample_rate`` (:func:`read_recording`, then resampled).
 
     Parameters
     ----------
     item : path, ndarray or (ndarray, int)
-        A file; an array already at ``sample_rate``; or an array with its own rate in Hz.
+        A file; a bare array (at ``array_rate``); or an array with its own rate in Hz.
     sample_rate : int
         Rate of the result, in Hz.
     mono : bool
@@ -418,6 +500,9 @@ def to_waveform(
         How to name the recording in error messages.
     allow_silent : bool
         Accept a recording whose samples are all zero (clean targets may be silent).
+    array_rate : int, None or "target"
+        Rate of a bare array: ``"target"`` (the default, for callers that hold arrays at
+        the rate they ask for) means ``sample_rate``; ``None`` makes a bare array an error.
 
     Returns
     -------
@@ -435,25 +520,12 @@ def to_waveform(
     if is_path(item):
         waveform, _ = read_audio(item, sample_rate=sample_rate, mono=True)
         return check_waveform(waveform, name=str(item), allow_silent=allow_silent)
-    rate = sample_rate
-    if isinstance(item, tuple):
-        if len(item) != 2 or not np.isscalar(item[1]):
-            raise AudioError(f"{name}: a tuple must be (waveform, sample_rate).")
-        item, rate = item
-        rate = int(rate)
-        if rate <= 0:
-            raise AudioError(f"{name}: sample rate {rate} Hz is not positive.")
-    try:
-        array = np.asarray(item)
-    except (TypeError, ValueError) as exc:
-        raise AudioError(f"{name}: cannot be read as an array of samples ({exc}).") from exc
-    if array.dtype == object:
-        raise AudioError(f"{name}: is a {type(item).__name__}, not a path or an array of samples.")
-    if array.dtype.kind not in "fiub":
-        raise AudioError(f"{name}: samples of dtype {array.dtype} are not numbers.")
-    # Integers are scaled before channels are mixed (a mean of int16 is no longer int16).
-    mono = to_mono(pcm_to_float(array), name=name)
-    waveform = check_waveform(mono, name=name, allow_silent=allow_silent)
+    waveform, rate = read_recording(
+        item,
+        array_rate=sample_rate if array_rate == AT_TARGET else array_rate,
+        name=name,
+        allow_silent=allow_silent,
+    )
     if rate != sample_rate:
         waveform = resample(waveform, rate, sample_rate)
     return waveform
@@ -466,6 +538,7 @@ def load_waveforms(
     what: str = "X",
     allow_silent: bool = False,
     progress: bool = False,
+    array_rate: int | str | None = AT_TARGET,
 ) -> tuple[list[np.ndarray], list[str]]:
     """Load many recordings with :func:`to_waveform`.
 
@@ -481,6 +554,8 @@ def load_waveforms(
         Accept all-zero recordings.
     progress : bool
         Show a progress bar.
+    array_rate : int, None or "target"
+        Rate of bare arrays (see :func:`to_waveform`).
 
     Returns
     -------
@@ -506,7 +581,13 @@ def load_waveforms(
     for i, item in iterator:
         name = str(item) if is_path(item) else f"{what}[{i}]"
         waveforms.append(
-            to_waveform(item, sample_rate=sample_rate, name=name, allow_silent=allow_silent)
+            to_waveform(
+                item,
+                sample_rate=sample_rate,
+                name=name,
+                allow_silent=allow_silent,
+                array_rate=array_rate,
+            )
         )
         names.append(name)
     return waveforms, names
@@ -824,7 +905,19 @@ BLOCK = 1 << 16
 
 
 class ArrayReader:
-    """Ranged reads of an in-memory waveform, zero outside it (``read(start, stop)``)."""
+    """Ranged reads of an in-memory waveform, zero outside it (``read(start, stop)``).
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import ArrayReader
+    >>> ArrayReader(np.array([1.0, 2.0])).read(-1, 3).tolist()
+    [0.0, 1.0, 2.0, 0.0]
+    """
 
     def __init__(self, waveform: np.ndarray):
         self.waveform = np.asarray(waveform, dtype=np.float32)
@@ -842,7 +935,24 @@ class ArrayReader:
 
 
 class FileReader:
-    """Ranged reads of a sound file mixed to mono, zero outside it; checks the samples."""
+    """Ranged reads of a sound file mixed to mono, zero outside it; checks the samples.
+
+    Parameters
+    ----------
+    path : PathLike
+        The file (read at its own rate).
+    name : str
+        How to name it in error messages.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from skdenoise.audio import FileReader, write_wav
+    >>> path = write_wav(tempfile.mkdtemp() + "/a.wav", np.full(100, 0.5, "float32"), 8000)
+    >>> reader = FileReader(path, "a.wav")
+    >>> reader.read(98, 102).round(2).tolist(), reader.close()
+    ([0.5, 0.5, 0.0, 0.0], None)
+    """
 
     def __init__(self, path: Path, name: str):
         self.name = name
@@ -865,7 +975,28 @@ class FileReader:
 
 
 def resample_to_file(src: Path, dst: Path, rate: int, name: str) -> None:
-    """Mix ``src`` to mono and stream-resample it into a float WAV at ``rate``."""
+    """Mix ``src`` to mono and stream-resample it into a float WAV at ``rate``, in blocks
+    (memory does not grow with the file).
+
+    Parameters
+    ----------
+    src, dst : Path
+        The input file and the WAV to write.
+    rate : int
+        Rate of ``dst`` in Hz.
+    name : str
+        How to name ``src`` in error messages.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, soundfile as sf
+    >>> from skdenoise.audio import resample_to_file, write_wav
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> src = write_wav(root / "a.wav", np.zeros(16000, "float32"), 16000)
+    >>> resample_to_file(src, root / "b.wav", 8000, "a.wav")
+    >>> sf.info(root / "b.wav").frames
+    8000
+    """
     with sf.SoundFile(src) as fin:
         stream = resample_stream(fin.samplerate, rate)
         with open_writer(dst, sample_rate=rate, subtype="FLOAT", fmt="WAV") as fout:
@@ -893,7 +1024,26 @@ def _disk_full(exc: BaseException, folder: Path) -> bool:
 
 def write_error(exc: BaseException, destination: Path) -> OSError:
     """A one-line error for a failed write that names the output, and says so when the
-    disk is full."""
+    disk is full.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What the write raised.
+    destination : Path
+        The output that was being written.
+
+    Returns
+    -------
+    OSError
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from skdenoise.audio import write_error
+    >>> str(write_error(RuntimeError("bad format"), Path("/tmp/out.wav")))
+    '/tmp/out.wav: cannot write the output (bad format).'
+    """
     if _disk_full(exc, destination.parent):
         return OSError(
             errno.ENOSPC,
@@ -905,7 +1055,31 @@ def write_error(exc: BaseException, destination: Path) -> OSError:
 
 class StreamWriter:
     """Writes a recording in order into ``tmp``, resampling from ``model_rate`` to
-    ``out_rate`` on the fly and stopping at ``n_out`` samples (the input's length)."""
+    ``out_rate`` on the fly and stopping at ``n_out`` samples (the input's length).
+
+    Parameters
+    ----------
+    tmp : Path
+        The temporary file written (committed by the caller).
+    model_rate, out_rate : int
+        Rate of the samples given and of the file, in Hz.
+    n_out : int
+        Samples of the file (padded with zeros or cut to it at the end).
+    fmt, subtype : str
+        soundfile's format and subtype.
+    destination : Path
+        Named in error messages.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, soundfile as sf
+    >>> from skdenoise.audio import StreamWriter
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> w = StreamWriter(root / "t.wav", 8000, 16000, 1000, "WAV", "PCM_16", root / "o.wav")
+    >>> w.write(np.zeros(300, "float32"), last=False); w.write(np.zeros(200, "float32"), last=True)
+    >>> w.close(); sf.info(root / "t.wav").frames
+    1000
+    """
 
     def __init__(
         self,

@@ -45,17 +45,19 @@ def is_frame_source(X) -> bool:
 
 
 class WaveformList(list):
-    """A list of 1-D float32 waveforms that also knows their ``sample_rate`` (Hz).
+    """A list of 1-D float32 waveforms that also knows their rates (Hz).
 
-    It is what :meth:`sklearn.pipeline.Pipeline.predict` returns for a denoising pipeline;
-    it behaves as a plain ``list``.
+    It is what :meth:`skdenoise.DenoisingPipeline.predict` returns; it behaves as a plain
+    ``list``.
 
     Parameters
     ----------
     waveforms : iterable of ndarray of shape (n_samples,)
         The recordings.
     sample_rate : int, optional
-        Their rate in Hz.
+        Their rate in Hz, when they share one.
+    rates : sequence of int, optional
+        Each one's rate (default: ``sample_rate`` for all).
 
     Examples
     --------
@@ -66,12 +68,13 @@ class WaveformList(list):
     (1, 8000)
     """
 
-    def __init__(self, waveforms=(), sample_rate: int | None = None):
+    def __init__(self, waveforms=(), sample_rate: int | None = None, rates=None):
         super().__init__(waveforms)
         self.sample_rate = sample_rate
+        self.rates = [sample_rate] * len(self) if rates is None else [int(r) for r in rates]
 
     def __reduce__(self):
-        return (type(self), (list(self), self.sample_rate))
+        return (type(self), (list(self), self.sample_rate, self.rates))
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +97,7 @@ class WaveformBatch:
     --------
     >>> import numpy as np
     >>> from skdenoise import WaveformLoader
-    >>> batch = WaveformLoader().transform([np.zeros(8000, "float32")])
+    >>> batch = WaveformLoader().transform([(np.zeros(8000, "float32"), 8000)])
     >>> type(batch).__name__, batch.sample_rate
     ('WaveformBatch', 8000)
     """

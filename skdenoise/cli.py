@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -557,6 +558,31 @@ def _model_rate_for(path: Path) -> int:
     return pretrained_rate_for(rate)
 
 
+def _files_rate(paths) -> int:
+    """The rate of the files (the most common one, with a warning, if they differ; 8000 if
+    none can be read: the evaluation then reports each file's problem)."""
+    from collections import Counter
+
+    import soundfile as sf
+
+    rates: Counter = Counter()
+    for path in paths:
+        try:
+            rates[sf.info(path).samplerate] += 1
+        except Exception:  # reported by the evaluation, with the file's name
+            continue
+    if not rates:
+        return 8000
+    rate, _ = rates.most_common(1)[0]
+    if len(rates) > 1:
+        logger.warning(
+            "the noisy files are at %s Hz: scoring all at %d Hz (--sample-rate to choose)",
+            ", ".join(str(r) for r in sorted(rates)),
+            rate,
+        )
+    return int(rate)
+
+
 def _run_denoise(args) -> int:
     from .parallel import parallel_backend
     from .streaming import Denoiser
@@ -647,8 +673,9 @@ def _add_evaluate(sub) -> None:
         "--sample-rate",
         type=int,
         default=None,
-        help="scoring rate in Hz (default: the model's, or 8000); with a model at another "
-        "rate, the input is resampled for it and its output back",
+        help="scoring rate in Hz (default: the rate of the noisy files, the most common one "
+        "if they differ); a model at another rate gets the input resampled and gives its "
+        "output back at this rate",
     )
     p.add_argument("--out", default="evaluation", help="output folder (default: evaluation)")
     p.add_argument(
@@ -698,7 +725,6 @@ def _add_evaluate(sub) -> None:
 
 def _run_evaluate(args) -> int:
     from .evaluation import (
-        enhance_at_rate,
         evaluate,
         format_summary,
         format_timings,
@@ -718,22 +744,26 @@ def _run_evaluate(args) -> int:
         raise UsageError("--dnsmos-hop must be a positive number of seconds.")
     reference_free = bool(args.noisy_dir and not args.clean_dir)
     items = read_pairs(args.manifest, noisy_dir=args.noisy_dir, clean_dir=args.clean_dir)
+    rate = args.sample_rate or _files_rate([i["noisy"] for i in items])
     if args.passthrough:
-        enhance, rate, name = None, args.sample_rate or 8000, "passthrough"
+        enhance, name, model_name = None, "passthrough", "none (passthrough)"
     else:
-        from .pipeline import pretrained_rate_for
+        from .pipeline import pretrained_path, pretrained_rate_for
 
-        default_rate = None if args.model else pretrained_rate_for(args.sample_rate or 8000)
+        # The model that suits the audio: the shipped one for its rate, or the one given.
+        default_rate = None if args.model else pretrained_rate_for(rate)
         pipe = _load_model(args.model, default_rate, engine, preset=args.preset)
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:
             pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
         model_rate = int(pipe.named_steps["load"].sample_rate)
-        rate = args.sample_rate or model_rate
-        # At another scoring rate, the input is resampled for the model and the output
-        # back, as `skdenoise denoise` does with files.
-        enhance, name = enhance_at_rate(pipe.predict, model_rate, rate), "skdenoise"
+        model_name = (args.model or f"shipped {pretrained_path(default_rate).name}") + (
+            f" ({model_rate} Hz)" + (f", preset {args.preset}" if args.preset else "")
+        )
+        # The input is resampled for the model and its output back to the scoring rate, as
+        # `skdenoise denoise` does with files: the pipeline's one rule for rates.
+        enhance, name = functools.partial(pipe.predict, sample_rate=rate), "skdenoise"
     asr = {"all": True, "transcribed": "transcribed", "none": False}[
         "none" if args.no_asr or reference_free else args.asr
     ]
@@ -763,7 +793,6 @@ def _run_evaluate(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_rows(result, out / "per_file.csv")
-    model_name = "none (passthrough)" if args.passthrough else (args.model or "shipped default")
     text = (
         f"model: {model_name}; scored at {rate} Hz; "
         + (f"recogniser: {result.recogniser}" if asr else "no recogniser")

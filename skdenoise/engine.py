@@ -54,6 +54,19 @@ class Job:
         Called after the last output.
     fail : callable
         ``fail(message)`` is called instead when the recording cannot be processed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import ArrayReader
+    >>> from skdenoise.engine import ChunkEngine, Job
+    >>> from skdenoise.spectral import SpectralSettings
+    >>> x, parts = np.zeros(9000, "float32"), []
+    >>> job = Job("x", ArrayReader(x), len(x), emit=lambda out, last: parts.append(out),
+    ...           finish=lambda: None, fail=print)
+    >>> ChunkEngine(lambda f: f, SpectralSettings(sample_rate=8000)).run([job])
+    >>> sum(len(p) for p in parts)
+    9000
     """
 
     name: str

@@ -11,6 +11,7 @@ evaluate`` prints and writes comes from here.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 import math
@@ -31,7 +32,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DnsmosCache",
     "Evaluation",
-    "enhance_at_rate",
     "evaluate",
     "format_summary",
     "format_timings",
@@ -372,7 +372,7 @@ class Evaluation:
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> type(result).__name__, round(result.audio_seconds, 2), len(result.rows)
     ('Evaluation', 2.18, 1)
     """
@@ -393,55 +393,9 @@ class Evaluation:
         return out
 
 
-def enhance_at_rate(
-    enhance: Callable[[list[np.ndarray]], list[np.ndarray]], model_rate: int, rate: int
-) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    """Wrap ``enhance`` (waveforms at ``model_rate`` in and out) for waveforms at ``rate``.
-
-    Inputs are resampled to the model's rate and outputs back to ``rate``, trimmed or padded
-    to the input's length: what ``skdenoise denoise`` does to a file at another rate, so that,
-    e.g., an 8 kHz model can be scored on 16 kHz audio as a user would run it.
-
-    Parameters
-    ----------
-    enhance : callable
-        Takes and returns lists of waveforms at ``model_rate``.
-    model_rate : int
-        The model's rate in Hz.
-    rate : int
-        The rate of the waveforms to enhance, in Hz.
-
-    Returns
-    -------
-    callable
-        Takes and returns lists of waveforms at ``rate``, each output as long as its input.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdenoise import load_pretrained
-    >>> from skdenoise.evaluation import enhance_at_rate
-    >>> enhance = enhance_at_rate(load_pretrained().predict, 8000, 16000)
-    >>> enhance([np.zeros(16000, "float32")])[0].shape
-    (16000,)
-    """
-    from .audio import fit_length, resample
-
-    if model_rate == rate:
-        return enhance
-
-    def wrapped(waveforms: list[np.ndarray]) -> list[np.ndarray]:
-        outputs = enhance([resample(x, rate, model_rate) for x in waveforms])
-        return [
-            fit_length(resample(y, model_rate, rate), len(x)) for x, y in zip(waveforms, outputs)
-        ]
-
-    return wrapped
-
-
 def evaluate(
     items: Sequence[dict],
-    enhance: Callable[[list[np.ndarray]], list[np.ndarray]] | None,
+    enhance,
     *,
     sample_rate: int = 8000,
     transcriber=None,
@@ -462,9 +416,12 @@ def evaluate(
     ----------
     items : sequence of dict
         From :func:`read_pairs`.
-    enhance : callable, optional
-        Takes a list of waveforms at ``sample_rate``, returns the enhanced list (e.g. a
-        pipeline's ``predict``). ``None`` scores the input as the output (passthrough).
+    enhance : DenoisingPipeline, callable or None
+        A fitted denoising pipeline (its ``predict`` runs with ``sample_rate=``: a model
+        at another rate gets the audio resampled, and gives its output back at
+        ``sample_rate``); or a callable that takes a list of waveforms at ``sample_rate``
+        and returns the enhanced list (e.g. a peer); ``None`` scores the input as the
+        output (passthrough).
     sample_rate : int
         Rate at which everything is scored (8000: narrowband PESQ; 16000: wideband).
     transcriber : Transcriber, optional
@@ -512,7 +469,7 @@ def evaluate(
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> row = result.rows[0]
     >>> bool(row["si_sdr_output"] > row["si_sdr_input"])
     True
@@ -524,6 +481,8 @@ def evaluate(
 
     if transcript_cache is not None or not isinstance(transcriber, CachedTranscriber):
         transcriber = CachedTranscriber(as_transcriber(transcriber), path=transcript_cache)
+    if hasattr(enhance, "predict"):  # a pipeline: its arrays are at the scoring rate
+        enhance = functools.partial(enhance.predict, sample_rate=sample_rate)
     rows: list[dict] = []
     timings: dict[str, tuple[float, float]] = {}
     enhance_seconds = 0.0
@@ -657,7 +616,7 @@ def summarize(evaluation: Evaluation) -> dict:
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> from skdenoise.evaluation import summarize
     >>> summary = summarize(result)
     >>> sorted(summary["by_snr"]), sorted(summary["by_noise"])
@@ -719,7 +678,7 @@ def summary_metrics(summary: dict) -> list[str]:
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> from skdenoise.evaluation import summarize, summary_metrics
     >>> summary_metrics(summarize(result))
     ['pesq', 'stoi', 'si_sdr']
@@ -754,7 +713,7 @@ def format_summary(summary: dict, *, output_name: str = "output") -> str:
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> from skdenoise.evaluation import format_summary, summarize
     >>> print(format_summary(summarize(result), output_name="skdenoise").splitlines()[0])
     ### Overall
@@ -820,7 +779,7 @@ def format_timings(evaluation: Evaluation) -> str:
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> from skdenoise.evaluation import format_timings
     >>> "PESQ" in format_timings(result)
     True
@@ -863,7 +822,7 @@ def write_rows(evaluation: Evaluation, path: PathLike) -> Path:
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> import tempfile
     >>> from skdenoise.evaluation import write_rows
     >>> path = write_rows(result, tempfile.mkdtemp() + "/per_file.csv")
@@ -910,7 +869,7 @@ def plot_summary(summary: dict, folder: PathLike, *, output_name: str = "output"
     >>> noisy, clean, _ = mix_at_snr(syllables(), noise("hiss", 3.0), 5.0, rng=0)
     >>> items = [{"name": "a", "noisy": noisy, "clean": clean, "transcript": "",
     ...           "snr_db": 5.0, "noise_type": "hiss"}]
-    >>> result = evaluate(items, load_pretrained().predict, asr=False)
+    >>> result = evaluate(items, load_pretrained(), asr=False)
     >>> import tempfile
     >>> from skdenoise.evaluation import plot_summary, summarize
     >>> sorted(p.name for p in plot_summary(summarize(result), tempfile.mkdtemp()))[:2]

@@ -352,7 +352,25 @@ class _MonitorMixin:
 
 @dataclass(frozen=True)
 class FitSettings:
-    """The training loop's settings (the estimator's parameters of the same names)."""
+    """The training loop's settings (the estimator's parameters of the same names; see
+    :class:`skdenoise.UNetNoiseRegressor` for each).
+
+    Parameters
+    ----------
+    loss, magnitude_exponent, learning_rate, epochs, batch_size, early_stopping, patience
+        The loss and the optimiser's and the loop's settings.
+    lr_reduce_patience, max_attenuation_db, output_activation, checkpoint_path
+        Learning-rate halving, the bound, the output layer, the checkpoint file.
+    distribute, precision, verbose
+        Devices, arithmetic and progress output.
+
+    Examples
+    --------
+    >>> from skdenoise import UNetNoiseRegressor
+    >>> from skdenoise.fitting import FitSettings
+    >>> FitSettings.from_params(UNetNoiseRegressor(epochs=3).get_params()).epochs
+    3
+    """
 
     loss: str = "huber"
     magnitude_exponent: float = 0.3
@@ -377,7 +395,26 @@ class FitSettings:
 
 @dataclass
 class FitResult:
-    """What :func:`train_network` gives back."""
+    """What :func:`train_network` gives back.
+
+    Attributes
+    ----------
+    model : keras.Model
+        The trained network (plain float32).
+    scales : Scales
+        The scales it was trained with.
+    history : dict of list of float
+        ``loss`` (and ``val_loss``) per epoch, and the ``learning_rate`` at each end.
+    n_epochs, best_epoch : int
+        Epochs run; the epoch (1-based) whose weights were kept.
+
+    Examples
+    --------
+    >>> from skdenoise.fitting import FitResult
+    >>> from skdenoise.model import Scales
+    >>> FitResult(None, Scales(0.0, 1.0, 1.0), {"loss": [0.5]}, 1, 1).n_epochs
+    1
+    """
 
     model: object
     scales: Scales
@@ -396,6 +433,23 @@ def checkpoint_params(params: dict) -> dict:
     Where the steps run does not change the checkpoint; float16 arithmetic does (and its
     loss scale is in the optimiser state). Both are left out at their defaults, so that
     checkpoints from before these parameters existed still match.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params()``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from skdenoise import UNetNoiseRegressor
+    >>> from skdenoise.fitting import checkpoint_params
+    >>> params = checkpoint_params(UNetNoiseRegressor(random_state=0).get_params())
+    >>> "epochs" in params, params["random_state"]
+    (False, '0')
     """
     params = {k: v for k, v in params.items() if k not in (*_VOLATILE, "lr_reduce_patience")}
     params.pop("distribute", None)
@@ -410,10 +464,34 @@ def warm_start(
 ) -> tuple[Scales, list[np.ndarray]]:
     """The scales and weights of a model file, to start a training from (same network).
 
+    Parameters
+    ----------
+    path : str or PathLike
+        A model file.
+    architecture : dict
+        The network to train (:func:`skdenoise.model.build_unet`'s arguments).
+    max_attenuation_db : float or None
+        Its bound.
+
+    Returns
+    -------
+    scales : Scales
+    weights : list of ndarray
+
     Raises
     ------
     ValueError
         The file's network differs from ``architecture`` (dropout aside) or its bound.
+
+    Examples
+    --------
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.fitting import warm_start
+    >>> from skdenoise.pipeline import pretrained_path
+    >>> unet = load_pretrained().named_steps["unet"]
+    >>> scales, weights = warm_start(pretrained_path(8000), unet.architecture_, 40.0)
+    >>> len(weights) == len(unet._network_weights())
+    True
     """
     from .modelfile import read_model_meta, read_model_weights
 
@@ -539,6 +617,20 @@ def train_network(
     -------
     FitResult
         A plain float32 network for prediction, whatever the training precision or devices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.fitting import FitSettings, train_network
+    >>> from skdenoise.model import Scales
+    >>> arch = dict(n_freq=16, n_columns=16, filters=2, depth=2, dropout=0.0,
+    ...             kernel_size=3, patch_size=1, output_activation=None)
+    >>> rng = np.random.default_rng(0)
+    >>> noisy = rng.normal(-40, 10, (8, 16, 16)).astype("float32")
+    >>> result = train_network(arch, FitSettings(epochs=1, batch_size=4), Scales(-40, 10, 5),
+    ...                        (noisy, noisy - 3), None, seed=0, signature={})
+    >>> result.n_epochs
+    1
     """
     monitor = _TrainingMonitor(fit, signature, scales, has_validation=val is not None)
     monitor.seed = seed

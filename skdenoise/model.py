@@ -339,6 +339,13 @@ class Scales:
     ``(noisy dB - input_mean) / input_scale``, its output times ``target_scale`` is the
     noise estimate in dB.
 
+    Parameters
+    ----------
+    input_mean, input_scale : float
+        Of the noisy log-magnitudes (dB).
+    target_scale : float
+        Of the noise estimate (dB).
+
     Examples
     --------
     >>> import numpy as np

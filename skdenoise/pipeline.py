@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .audio import PathLike
+from .audio import PathLike, fit_length, read_recording, resample
+from .batch import WaveformList, is_frame_source
+from .engine import CHUNK_SECONDS, ChunkEngine
 from .modelfile import (
     MODEL_FORMAT,
     MODEL_FORMAT_VERSION,
@@ -20,9 +22,16 @@ from .modelfile import (
     write_model_file,
 )
 from .regressor import UNetNoiseRegressor
+from .runner import INFERENCE_BATCH
 from .transformers import LogSpectrogram, PhaseKeeper, WaveformLoader, WaveformRebuilder
 
-__all__ = ["load_model", "load_pretrained", "make_denoising_pipeline", "save_model"]
+__all__ = [
+    "DenoisingPipeline",
+    "load_model",
+    "load_pretrained",
+    "make_denoising_pipeline",
+    "save_model",
+]
 
 STEP_NAMES = ("load", "phase", "spec", "unet", "rebuild")
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
@@ -30,7 +39,190 @@ PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 PRETRAINED_FILES = {8000: "skdenoise-8k.npz", 16000: "skdenoise-16k.npz"}
 
 
-def make_denoising_pipeline(**params) -> Pipeline:
+def _with_rate(recordings, sample_rate: int | None):
+    """Bare arrays of ``recordings`` as ``(array, sample_rate)`` pairs (paths and pairs
+    unchanged); ``None`` leaves them as they are."""
+    if recordings is None or sample_rate is None:
+        return recordings
+    return [(r, int(sample_rate)) if isinstance(r, np.ndarray) else r for r in recordings]
+
+
+class DenoisingPipeline(Pipeline):
+    """The denoising pipeline: a scikit-learn ``Pipeline`` of the steps ``load -> phase ->
+    spec -> unet -> rebuild`` whose ``predict`` and ``score`` run the chunked inference
+    engine (:class:`skdenoise.engine.ChunkEngine`), the same as ``skdenoise denoise``.
+
+    Every recording carries its rate: a file its own, an ``(array, rate)`` pair its
+    ``rate``, and bare arrays the ``sample_rate=`` argument of ``fit``, ``predict`` and
+    ``score`` (else the ``load__array_rate`` parameter; else they are an error). Audio at
+    another rate than the model's is resampled in, and the output comes back at the
+    input's rate and length.
+
+    Build it with :func:`make_denoising_pipeline`, :func:`load_model` or
+    :func:`load_pretrained`; it clones, pickles and runs in joblib workers as any
+    ``Pipeline``.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator)
+        As ``sklearn.pipeline.Pipeline``'s; the named steps above.
+    memory, verbose, transform_input
+        As ``sklearn.pipeline.Pipeline``'s.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> pipe = load_pretrained()
+    >>> x16 = np.random.default_rng(0).normal(0, 0.1, 16000)
+    >>> out = pipe.predict([x16], sample_rate=16000)  # resampled in and back out
+    >>> out[0].shape, out.sample_rate
+    ((16000,), 16000)
+    """
+
+    def fit(self, X, y=None, *, sample_rate: int | None = None, **params):
+        """Fit on noisy recordings ``X`` and their clean references ``y``.
+
+        Parameters
+        ----------
+        X, y : sequence of path, ndarray or (ndarray, int), or a frame source (``X``)
+            Aligned noisy and clean recordings.
+        sample_rate : int, optional
+            Rate of the bare arrays in ``X`` and ``y``, in Hz.
+        **params
+            Fit parameters of the steps (``step__param``).
+
+        Returns
+        -------
+        self
+        """
+        if is_frame_source(X):
+            return self._fit_stream(X, y)
+        return super().fit(_with_rate(X, sample_rate), _with_rate(y, sample_rate), **params)
+
+    def _fit_stream(self, source, y) -> DenoisingPipeline:
+        """The one entry of a frame source (a streamed training set that loads its own
+        files): the regressor fits on it with the ``spec`` step's settings; the other steps
+        hold no state."""
+        if y is not None:
+            raise ValueError("a frame source carries its own clean targets: pass y=None.")
+        steps = self.named_steps
+        for name in ("load", "phase", "spec", "rebuild"):
+            steps[name]._check_params()
+        if source.sample_rate != steps["load"].sample_rate:
+            raise ValueError(
+                f"the frame source is at {source.sample_rate} Hz but load__sample_rate is "
+                f"{steps['load'].sample_rate} Hz."
+            )
+        steps["unet"].fit(source.with_settings(steps["spec"].settings(source.sample_rate)))
+        return self
+
+    def _recordings(self, X, sample_rate: int | None, what: str = "X"):
+        from .audio import check_recordings, is_path
+
+        array_rate = sample_rate if sample_rate is not None else self.named_steps["load"].array_rate
+        waves, rates, names = [], [], []
+        for i, item in enumerate(check_recordings(X, what=what)):
+            name = str(item) if is_path(item) else f"{what}[{i}]"
+            wave, rate = read_recording(item, array_rate=array_rate, name=name, allow_silent=True)
+            waves.append(wave)
+            rates.append(rate)
+            names.append(name)
+        return waves, rates, names
+
+    def predict(
+        self, X, *, sample_rate: int | None = None, chunk_seconds: float = CHUNK_SECONDS
+    ) -> WaveformList:
+        """Denoise recordings with the chunked engine.
+
+        Parameters
+        ----------
+        X : sequence of path, ndarray or (ndarray, int)
+            One entry per recording.
+        sample_rate : int, optional
+            Rate of the bare arrays in ``X``, in Hz (default: ``load__array_rate``).
+        chunk_seconds : float
+            Output seconds per chunk; the SNR bypass, if set, is decided per chunk.
+
+        Returns
+        -------
+        WaveformList
+            One float32 waveform per recording, at its input's rate and of its input's
+            length; ``sample_rate`` is their rate when they share one (else ``None``),
+            ``rates`` each one's.
+        """
+        import logging
+
+        steps = self.named_steps
+        steps["unet"]._check_fitted()
+        steps["load"]._check_params()
+        steps["rebuild"]._check_params()
+        model_rate = int(steps["load"].sample_rate)
+        waves, rates, names = self._recordings(X, sample_rate)
+        silent = [n for n, w in zip(names, waves) if not np.any(w)]
+        if silent:
+            logging.getLogger("skdenoise.transformers").warning(
+                "%d silent recording(s) (every sample zero), e.g. %s: they come out silent.",
+                len(silent),
+                silent[0],
+            )
+        engine = ChunkEngine(
+            steps["unet"].denoise_frames,
+            steps["spec"].settings(model_rate),
+            dry=steps["rebuild"].dry,
+            bypass_snr_db=steps["rebuild"].bypass_snr_db,
+            chunk_seconds=chunk_seconds,
+            model_batch=INFERENCE_BATCH,
+        )
+        inputs = [
+            w if r == model_rate else resample(w, r, model_rate) for w, r in zip(waves, rates)
+        ]
+        outputs = engine.denoise(inputs)
+        outputs = [
+            y if r == model_rate else fit_length(resample(y, model_rate, r), len(w))
+            for y, w, r in zip(outputs, waves, rates)
+        ]
+        return WaveformList(
+            outputs, sample_rate=rates[0] if len(set(rates)) == 1 else None, rates=rates
+        )
+
+    def score(self, X, y, *, sample_rate: int | None = None) -> float:
+        """Mean SI-SDR (dB) of the denoised ``X`` against the clean references ``y``, each
+        compared at its input's rate.
+
+        Parameters
+        ----------
+        X, y : sequence of path, ndarray or (ndarray, int)
+            Aligned noisy and clean recordings.
+        sample_rate : int, optional
+            Rate of the bare arrays in ``X`` and ``y``, in Hz.
+
+        Returns
+        -------
+        float
+            Higher is better.
+        """
+        from .audio import to_waveform
+        from .metrics import METRICS
+
+        predictions = self.predict(X, sample_rate=sample_rate)
+        references = list(y)
+        if len(references) != len(predictions):
+            raise ValueError(
+                f"{len(predictions)} predictions but {len(references)} references in y."
+            )
+        array_rate = sample_rate if sample_rate is not None else self.named_steps["load"].array_rate
+        si_sdr = METRICS["si_sdr"]
+        values = []
+        for i, (ref, pred, rate) in enumerate(zip(references, predictions, predictions.rates)):
+            clean = to_waveform(
+                ref, sample_rate=rate, name=f"y[{i}]", allow_silent=False, array_rate=array_rate
+            )
+            values.append(si_sdr(clean, pred, rate))
+        return float(np.mean(values))
+
+
+def make_denoising_pipeline(**params) -> DenoisingPipeline:
     """Build the denoising pipeline ``load -> phase -> spec -> unet -> rebuild``.
 
     Parameters
@@ -41,10 +233,11 @@ def make_denoising_pipeline(**params) -> Pipeline:
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        ``fit(noisy, clean)`` takes aligned sequences of paths or 1-D arrays;
-        ``predict(noisy)`` returns a list of 1-D float32 arrays of the inputs' lengths at
-        ``load__sample_rate`` Hz; ``score(noisy, clean)`` is the mean SI-SDR in dB.
+    DenoisingPipeline
+        ``fit(noisy, clean, sample_rate=...)`` takes aligned sequences of paths, arrays or
+        ``(array, rate)`` pairs; ``predict(noisy, sample_rate=...)`` returns a list of 1-D
+        float32 arrays at the inputs' rates and lengths; ``score(noisy, clean)`` is the
+        mean SI-SDR in dB. The model runs at ``load__sample_rate`` Hz.
 
     Examples
     --------
@@ -53,7 +246,7 @@ def make_denoising_pipeline(**params) -> Pipeline:
     >>> [name for name, _ in pipe.steps]
     ['load', 'phase', 'spec', 'unet', 'rebuild']
     """
-    pipe = Pipeline(
+    pipe = DenoisingPipeline(
         [
             ("load", WaveformLoader()),
             ("phase", PhaseKeeper()),
@@ -133,7 +326,7 @@ def save_model(
     >>> from skdenoise.pipeline import load_model, save_model
     >>> path = save_model(load_pretrained(), tempfile.mkdtemp() + "/copy", dtype="float16")
     >>> path.name, type(load_model(path)).__name__
-    ('copy.npz', 'Pipeline')
+    ('copy.npz', 'DenoisingPipeline')
     """
     from . import __version__
 
@@ -148,6 +341,7 @@ def save_model(
     params = {name: _json_params(step) for name, step in pipe.steps}
     params["unet"]["checkpoint_path"] = None
     params["unet"]["init_model"] = None  # a path on the training machine
+    params["load"].pop("array_rate", None)  # about the user's data, not the model
     presets = _check_presets(presets)
     meta = {
         "format": MODEL_FORMAT,
@@ -256,7 +450,7 @@ def load_pretrained(sample_rate: int = 8000, *, preset: str | None = None) -> Pi
     >>> import numpy as np
     >>> from skdenoise import load_pretrained
     >>> pipe = load_pretrained()
-    >>> out = pipe.predict([np.random.default_rng(0).normal(0, 0.1, 8000)])
+    >>> out = pipe.predict([np.random.default_rng(0).normal(0, 0.1, 8000)], sample_rate=8000)
     >>> out[0].shape
     (8000,)
     """

@@ -20,9 +20,14 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
+
 from .model import MAGNITUDE_EXPONENT
 
-__all__ = ["RECIPE", "REFERENCE"]
+__all__ = ["LOSSES", "RECIPE", "REFERENCE", "check_params"]
+
+#: The training losses.
+LOSSES = ("huber", "mse", "mae", "magnitude")
 
 #: Network and fitting defaults of the reference method (``UNetNoiseRegressor()``).
 REFERENCE: dict = {
@@ -62,3 +67,69 @@ RECIPE: dict = {
     "dry": 0.0,
     "random_state": 0,
 }
+
+
+def check_params(p: dict) -> None:
+    """Check the network and training parameters (``UNetNoiseRegressor.get_params()``).
+
+    Parameters
+    ----------
+    p : dict
+        Parameter name -> value.
+
+    Raises
+    ------
+    ValueError
+        The first parameter out of its range, by name.
+
+    Examples
+    --------
+    >>> from skdenoise.recipe import REFERENCE, check_params
+    >>> params = {**REFERENCE, "distribute": None, "precision": "float32"}
+    >>> check_params(params)
+    >>> check_params({**params, "loss": "l3"})
+    Traceback (most recent call last):
+    ...
+    ValueError: loss must be one of ('huber', 'mse', 'mae', 'magnitude'), got 'l3'.
+    """
+    if p["loss"] not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {p['loss']!r}.")
+    if not 0.0 < p["magnitude_exponent"] <= 2.0:
+        raise ValueError(
+            f"magnitude_exponent must be within (0, 2], got {p['magnitude_exponent']!r}."
+        )
+    if not p["learning_rate"] > 0:
+        raise ValueError(f"learning_rate must be > 0, got {p['learning_rate']!r}.")
+    for name, optional in (
+        ("epochs", False),
+        ("batch_size", False),
+        ("patience", False),
+        ("lr_reduce_patience", True),
+    ):
+        value = p.get(name)
+        if optional and value is None:
+            continue
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            allowed = "None or an integer >= 1" if optional else "an integer >= 1"
+            raise ValueError(f"{name} must be {allowed}, got {value!r}.")
+    if not 0.0 <= p["validation_fraction"] < 1.0:
+        raise ValueError(
+            f"validation_fraction must be within [0, 1), got {p['validation_fraction']!r}."
+        )
+    if p["max_attenuation_db"] is not None and not p["max_attenuation_db"] > 0:
+        raise ValueError(
+            f"max_attenuation_db must be > 0 or None, got {p['max_attenuation_db']!r}."
+        )
+    if p["output_activation"] not in (None, "tanh", "linear", "sigmoid"):
+        raise ValueError(
+            f"output_activation must be None, 'tanh' or 'sigmoid', got {p['output_activation']!r}."
+        )
+    if p["distribute"] not in (None, "mirrored"):
+        raise ValueError(f"distribute must be None or 'mirrored', got {p['distribute']!r}.")
+    if p["precision"] not in ("float32", "mixed_float16"):
+        raise ValueError(f"precision must be 'float32' or 'mixed_float16', got {p['precision']!r}.")
+    if p["output_activation"] == "sigmoid" and p["max_attenuation_db"] is None:
+        raise ValueError(
+            "output_activation='sigmoid' maps the output to (0, max_attenuation_db): "
+            "give max_attenuation_db (e.g. 40)."
+        )

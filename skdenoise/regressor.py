@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from .batch import SpectrogramBatch, is_frame_source
 from .fitting import FitSettings, checkpoint_params, train_network, warm_start
 from .model import Scales, apply_noise_estimate, build_unet, check_architecture
-from .recipe import REFERENCE
+from .recipe import REFERENCE, check_params
 from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings
 
@@ -39,7 +39,6 @@ STREAM_SCALE_FRAMES = 512
 #: Frames per call of :meth:`UNetNoiseRegressor.denoise_frames` to the runner (memory).
 _BLOCK_FRAMES = 1024
 
-_LOSSES = ("huber", "mse", "mae", "magnitude")
 _LOCK = threading.RLock()
 
 #: Fitted scalars saved with a model (``_fitted_state``).
@@ -219,50 +218,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ parameters
 
     def _check_params(self) -> None:
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {_LOSSES}, got {self.loss!r}.")
-        if not 0.0 < self.magnitude_exponent <= 2.0:
-            raise ValueError(
-                f"magnitude_exponent must be within (0, 2], got {self.magnitude_exponent!r}."
-            )
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
-        for name, optional in (
-            ("epochs", False),
-            ("batch_size", False),
-            ("patience", False),
-            ("lr_reduce_patience", True),
-        ):
-            value = getattr(self, name)
-            if optional and value is None:
-                continue
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                allowed = "None or an integer >= 1" if optional else "an integer >= 1"
-                raise ValueError(f"{name} must be {allowed}, got {value!r}.")
-        if not 0.0 <= self.validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must be within [0, 1), got {self.validation_fraction!r}."
-            )
-        if self.max_attenuation_db is not None and not self.max_attenuation_db > 0:
-            raise ValueError(
-                f"max_attenuation_db must be > 0 or None, got {self.max_attenuation_db!r}."
-            )
-        if self.output_activation not in (None, "tanh", "linear", "sigmoid"):
-            raise ValueError(
-                "output_activation must be None, 'tanh' or 'sigmoid', got "
-                f"{self.output_activation!r}."
-            )
-        if self.distribute not in (None, "mirrored"):
-            raise ValueError(f"distribute must be None or 'mirrored', got {self.distribute!r}.")
-        if self.precision not in ("float32", "mixed_float16"):
-            raise ValueError(
-                f"precision must be 'float32' or 'mixed_float16', got {self.precision!r}."
-            )
-        if self.output_activation == "sigmoid" and self.max_attenuation_db is None:
-            raise ValueError(
-                "output_activation='sigmoid' maps the output to (0, max_attenuation_db): "
-                "give max_attenuation_db (e.g. 40)."
-            )
+        check_params(self.get_params())
 
     def _architecture(self, settings: SpectralSettings) -> dict:
         n_freq, n_columns = settings.frame_shape
@@ -570,11 +526,8 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         return X.replace(frames=tuple(self.predict(X)), target_frames=None)
 
     def fit_transform(self, X, y=None, **fit_params):
-        """Fit, then transform ``X`` (a frame source is passed through untouched)."""
-        self.fit(X, y)
-        if is_frame_source(X):
-            return X
-        return self.transform(X)
+        """Fit, then transform ``X``."""
+        return self.fit(X, y).transform(X)
 
     # ------------------------------------------------------------------ persistence
 

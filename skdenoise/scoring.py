@@ -58,21 +58,33 @@ __all__ = [
     "wil_scorer",
 ]
 
-#: Rate assumed for predictions that do not carry one (plain lists of arrays).
-DEFAULT_RATE = 8000
 ASR_METRICS = ("wer", "mer", "wil")
 SIGNAL_METRICS = ("si_sdr", "pesq", "stoi")  # the signal metrics of metrics.METRICS
 
 
-def _rate(y_pred, sample_rate: int | None) -> int:
-    return int(getattr(y_pred, "sample_rate", None) or sample_rate or DEFAULT_RATE)
+def _rates(y_pred, sample_rate: int | None) -> list[int]:
+    """Each prediction's rate: carried by a :class:`~skdenoise.batch.WaveformList`, else
+    ``sample_rate``; a plain list without a rate is an error, not a guess."""
+    rates = getattr(y_pred, "rates", None)
+    if rates is not None and all(rates):
+        return [int(r) for r in rates]
+    if sample_rate is None:
+        raise ValueError(
+            "the predictions carry no sample rate (a plain list of arrays): give the "
+            "scorer's sample_rate=, or score a denoising pipeline's predict output."
+        )
+    return [int(sample_rate)] * len(y_pred)
 
 
-def _references(y_true, rate: int, n: int) -> list[np.ndarray]:
-    references, _ = load_waveforms(y_true, sample_rate=rate, what="y", allow_silent=True)
-    if len(references) != n:
-        raise ValueError(f"{n} predictions but {len(references)} references in y.")
-    return references
+def _references(y_true, rates: list[int]) -> list[np.ndarray]:
+    """The clean references, each at its prediction's rate (bare arrays are at it)."""
+    items = list(y_true)
+    if len(items) != len(rates):
+        raise ValueError(f"{len(rates)} predictions but {len(items)} references in y.")
+    return [
+        load_waveforms([item], sample_rate=rate, what=f"y[{i}]", allow_silent=True)[0][0]
+        for i, (item, rate) in enumerate(zip(items, rates))
+    ]
 
 
 def signal_score(
@@ -88,7 +100,7 @@ def signal_score(
         Predictions (a :class:`~skdenoise.batch.WaveformList` carries its rate).
     metric : {"si_sdr", "pesq", "stoi"}
     sample_rate : int, optional
-        Rate of ``y_pred`` when it does not carry one (default 8000 Hz).
+        Rate of ``y_pred`` when it does not carry one (else that is an error).
 
     Returns
     -------
@@ -106,10 +118,10 @@ def signal_score(
     """
     if metric not in SIGNAL_METRICS:
         raise ValueError(f"metric must be one of {SIGNAL_METRICS}, got {metric!r}.")
-    rate = _rate(y_pred, sample_rate)
-    references = _references(y_true, rate, len(y_pred))
+    rates = _rates(y_pred, sample_rate)
+    references = _references(y_true, rates)
     values = []
-    for i, (ref, est) in enumerate(zip(references, y_pred)):
+    for i, (ref, est, rate) in enumerate(zip(references, y_pred, rates)):
         try:
             values.append(metrics.METRICS[metric](ref, est, rate))
         except ValueError as exc:
@@ -161,11 +173,11 @@ def asr_score(
     if metric not in ASR_METRICS:
         raise ValueError(f"metric must be one of {ASR_METRICS}, got {metric!r}.")
     transcriber = _default_transcriber() if transcriber is None else as_transcriber(transcriber)
-    rate = _rate(y_pred, sample_rate)
-    hypotheses = [transcriber.transcribe(np.asarray(p), rate) for p in y_pred]
+    rates = _rates(y_pred, sample_rate)
+    hypotheses = [transcriber.transcribe(np.asarray(p), r) for p, r in zip(y_pred, rates)]
     if transcripts is None:
         references = [
-            transcriber.transcribe(r, rate) for r in _references(y_true, rate, len(y_pred))
+            transcriber.transcribe(ref, r) for ref, r in zip(_references(y_true, rates), rates)
         ]
     else:
         references = [str(t) for t in transcripts]
@@ -293,9 +305,8 @@ def dnsmos_score(
     """
     if part not in metrics.DNSMOS_PARTS:
         raise ValueError(f"part must be one of {metrics.DNSMOS_PARTS}, got {part!r}.")
-    rate = _rate(y_pred, sample_rate)
     values = []
-    for i, est in enumerate(y_pred):
+    for i, (est, rate) in enumerate(zip(y_pred, _rates(y_pred, sample_rate))):
         try:
             values.append(metrics.dnsmos(np.asarray(est), rate, hop_s=hop_s)[part])
         except ValueError as exc:

@@ -441,6 +441,26 @@ class ChunkPlan:
     computed (uncentred) from samples ``[s_lo, s_hi)`` (zero outside the recording: the
     centred STFT's padding). A recording of at most one frame is one chunk whose single
     frame is padded by mirroring its columns (:func:`split_frames`).
+
+    Attributes
+    ----------
+    a, b : int
+        Output samples of the chunk.
+    ca, cb : int
+        Blended columns they need.
+    frame_starts : ndarray of int
+        First column of each frame the chunk needs.
+    c_lo, c_hi : int
+        STFT columns those frames need.
+    s_lo, s_hi : int
+        Samples those columns need (may reach outside the recording).
+
+    Examples
+    --------
+    >>> from skdenoise.spectral import SpectralSettings, plan_chunks
+    >>> (plan,) = plan_chunks(8064, SpectralSettings(sample_rate=8000))
+    >>> plan.a, plan.b, plan.cb, plan.s_lo
+    (0, 8064, 128, -127)
     """
 
     a: int
@@ -546,6 +566,17 @@ def analyse_chunk(
     phase : ndarray of shape (n_freq, c_hi - c_lo), complex64
         The phase as unit phasors ``spec / |spec|`` (1 where ``spec`` is 0): the package's
         one phase representation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.spectral import SpectralSettings, analyse_chunk, plan_chunks, read_span
+    >>> settings = SpectralSettings(sample_rate=8000)
+    >>> x = np.random.default_rng(0).normal(0, 0.1, 40000).astype("float32")
+    >>> plan = plan_chunks(len(x), settings, 16000)[1]
+    >>> frames, phase = analyse_chunk(read_span(x, plan.s_lo, plan.s_hi), plan, settings)
+    >>> frames.shape[1:], phase.shape[1] == plan.c_hi - plan.c_lo
+    ((128, 128), True)
     """
     spec = stft(samples, settings, center=False)
     magnitude = np.abs(spec)
@@ -577,6 +608,20 @@ def synthesise_chunk(
     Returns
     -------
     ndarray of shape (plan.b - plan.a,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.spectral import (SpectralSettings, analyse_chunk, plan_chunks,
+    ...                                 read_span, synthesise_chunk)
+    >>> settings = SpectralSettings(sample_rate=8000)
+    >>> x = np.random.default_rng(0).normal(0, 0.1, 40000).astype("float32")
+    >>> parts = []
+    >>> for plan in plan_chunks(len(x), settings, 16000):  # unchanged frames give x back
+    ...     frames, phase = analyse_chunk(read_span(x, plan.s_lo, plan.s_hi), plan, settings)
+    ...     parts.append(synthesise_chunk(frames, phase, plan, settings))
+    >>> bool(np.allclose(np.concatenate(parts), x, atol=1e-4))
+    True
     """
     n_cols = plan.cb - plan.ca
     db = blend_frames(frames_db, plan.frame_starts, settings, plan.ca, n_cols)
@@ -589,7 +634,25 @@ def synthesise_chunk(
 
 
 def read_span(waveform: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Samples ``[start, stop)`` of ``waveform``, zero outside it (float32)."""
+    """Samples ``[start, stop)`` of ``waveform``, zero outside it.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+    start, stop : int
+        May reach outside ``[0, n_samples)``.
+
+    Returns
+    -------
+    ndarray of shape (stop - start,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.spectral import read_span
+    >>> read_span(np.array([1.0, 2.0, 3.0]), -1, 2).tolist()
+    [0.0, 1.0, 2.0]
+    """
     out = np.zeros(stop - start, dtype=np.float32)
     lo, hi = max(start, 0), min(stop, len(waveform))
     if lo < hi:

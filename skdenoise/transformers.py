@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from . import spectral
 from .audio import AudioError, check_recordings, load_waveforms
-from .batch import SpectrogramBatch, WaveformBatch, WaveformList, is_frame_source
+from .batch import SpectrogramBatch, WaveformBatch, WaveformList
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -65,12 +65,15 @@ class WaveformLoader(_Stateless):
     Parameters
     ----------
     sample_rate : int, default=8000
-        Rate of the output waveforms in Hz. Arrays given without a rate are assumed to be
-        at this rate; give ``(array, rate)`` pairs for arrays at another rate.
+        Rate of the output waveforms in Hz (the model's rate).
     mono : bool, default=True
         Mix channels down to one (the only mode the denoiser supports).
     progress : bool, default=False
         Show a progress bar while loading files.
+    array_rate : int, optional
+        Rate in Hz of the bare arrays this step is given. ``None`` (the default): a bare
+        array is an error, since its rate cannot be known; give ``(array, rate)`` pairs,
+        or the pipeline's ``sample_rate=`` argument, or set this.
 
     Notes
     -----
@@ -82,21 +85,36 @@ class WaveformLoader(_Stateless):
     --------
     >>> import numpy as np
     >>> from skdenoise import WaveformLoader
-    >>> batch = WaveformLoader(sample_rate=8000).transform([np.ones(100), (np.ones(200), 16000)])
-    >>> [len(w) for w in batch.waveforms]
+    >>> loader = WaveformLoader(sample_rate=8000)
+    >>> [len(w) for w in loader.transform([(np.ones(100), 8000), (np.ones(200), 16000)]).waveforms]
     [100, 100]
+    >>> len(loader.set_params(array_rate=16000).transform([np.ones(200)]).waveforms[0])
+    100
     """
 
-    def __init__(self, sample_rate: int = 8000, mono: bool = True, progress: bool = False):
+    def __init__(
+        self,
+        sample_rate: int = 8000,
+        mono: bool = True,
+        progress: bool = False,
+        array_rate: int | None = None,
+    ):
         self.sample_rate = sample_rate
         self.mono = mono
         self.progress = progress
+        self.array_rate = array_rate
 
     def _check_params(self) -> None:
         if not isinstance(self.sample_rate, (int, np.integer)) or self.sample_rate <= 0:
             raise ValueError(f"sample_rate must be a positive integer, got {self.sample_rate!r}.")
         if not self.mono:
             raise ValueError("mono=False is not supported: the denoiser works on one channel.")
+        if self.array_rate is not None and (
+            not isinstance(self.array_rate, (int, np.integer)) or self.array_rate <= 0
+        ):
+            raise ValueError(
+                f"array_rate must be None or a positive integer, got {self.array_rate!r}."
+            )
 
     def _load(self, X, what: str, allow_silent: bool = False):
         return load_waveforms(
@@ -105,6 +123,7 @@ class WaveformLoader(_Stateless):
             what=what,
             allow_silent=allow_silent,
             progress=self.progress,
+            array_rate=self.array_rate,
         )
 
     def transform(self, X) -> WaveformBatch:
@@ -122,14 +141,6 @@ class WaveformLoader(_Stateless):
         if isinstance(X, WaveformBatch):
             return X
         self._check_params()
-        if is_frame_source(X):
-            # A streamed training set loads its own files, one at a time.
-            if X.sample_rate != self.sample_rate:
-                raise ValueError(
-                    f"the frame source is at {X.sample_rate} Hz but load__sample_rate is "
-                    f"{self.sample_rate} Hz."
-                )
-            return X
         # Silence in, silence out (as `skdenoise denoise` does with a silent file): one
         # silent recording must not abort a whole batch.
         waveforms, names = self._load(X, "X", allow_silent=True)
@@ -152,18 +163,13 @@ class WaveformLoader(_Stateless):
         """
         self._check_params()
         batch = self.transform(X)
-        if not is_frame_source(batch):
-            for name, waveform in zip(batch.names, batch.waveforms):
-                if not np.any(waveform):
-                    # Silence passes through predict; in training data it is a mistake.
-                    raise AudioError(
-                        f"{name}: every sample is zero (silent recording); there is nothing "
-                        "to learn from it. Drop it from the training data."
-                    )
-        if is_frame_source(batch):
-            if y is not None:
-                raise ValueError("a frame source carries its own clean targets: pass y=None.")
-            return batch
+        for name, waveform in zip(batch.names, batch.waveforms):
+            if not np.any(waveform):
+                # Silence passes through predict; in training data it is a mistake.
+                raise AudioError(
+                    f"{name}: every sample is zero (silent recording); there is nothing "
+                    "to learn from it. Drop it from the training data."
+                )
         if y is None:
             return batch
         items = check_recordings(y, what="y")
@@ -194,7 +200,7 @@ class PhaseKeeper(_Stateless):
     --------
     >>> import numpy as np
     >>> from skdenoise import WaveformLoader, PhaseKeeper, LogSpectrogram
-    >>> batch = PhaseKeeper().transform(WaveformLoader().transform([np.ones(8064)]))
+    >>> batch = PhaseKeeper().transform(WaveformLoader(array_rate=8000).transform([np.ones(8064)]))
     >>> LogSpectrogram().transform(batch).phases[0].shape
     (128, 128)
     """
@@ -203,9 +209,7 @@ class PhaseKeeper(_Stateless):
         pass
 
     def transform(self, X) -> WaveformBatch:
-        """Return the batch marked to keep its phase (a frame source passes through)."""
-        if is_frame_source(X):
-            return X
+        """Return the batch marked to keep its phase."""
         return _expect(X, WaveformBatch, "PhaseKeeper", "WaveformLoader").replace(keep_phase=True)
 
 
@@ -233,7 +237,8 @@ class LogSpectrogram(_Stateless):
     --------
     >>> import numpy as np
     >>> from skdenoise import WaveformLoader, LogSpectrogram
-    >>> spec = LogSpectrogram().transform(WaveformLoader().transform([np.ones(20000)]))
+    >>> waves = WaveformLoader().transform([(np.ones(20000), 8000)])
+    >>> spec = LogSpectrogram().transform(waves)
     >>> spec.frames[0].shape
     (3, 128, 128)
     """
@@ -278,8 +283,6 @@ class LogSpectrogram(_Stateless):
         SpectrogramBatch
             ``frames[i]`` has shape (n_frames_i, n_freq, frame_columns).
         """
-        if is_frame_source(X):
-            return X.with_settings(self.settings(X.sample_rate))
         batch = _expect(X, WaveformBatch, "LogSpectrogram", "WaveformLoader")
         settings = self.settings(batch.sample_rate)
         frames, phases = [], []
@@ -340,7 +343,8 @@ def rebuild_waveforms(
     >>> import numpy as np
     >>> from skdenoise import LogSpectrogram, PhaseKeeper, WaveformLoader
     >>> from skdenoise.transformers import rebuild_waveforms
-    >>> batch = WaveformLoader().transform([np.random.default_rng(0).normal(0, .1, 9000)])
+    >>> x = np.random.default_rng(0).normal(0, .1, 9000)
+    >>> batch = WaveformLoader().transform([(x, 8000)])
     >>> spec = LogSpectrogram().transform(PhaseKeeper().transform(batch))
     >>> rebuild_waveforms(spec)[0].shape  # unchanged frames give the input back
     (9000,)

@@ -90,8 +90,9 @@ def _compiled_model_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_params():
-    """Parameters of a tiny, fast U-Net for tests."""
+    """Parameters of a tiny, fast U-Net for tests (bare arrays given to it are at 8 kHz)."""
     return {
+        "load__array_rate": 8000,
         "unet__filters": 4,
         "unet__depth": 2,
         "unet__epochs": 2,

@@ -35,7 +35,7 @@ def test_integer_pcm_arrays_are_scaled():
 
 def test_two_d_array_of_recordings_is_rows():
     X = np.random.default_rng(0).standard_normal((3, 500))
-    batch = WaveformLoader().transform(X)
+    batch = WaveformLoader(array_rate=8000).transform(X)
     assert len(batch) == 3 and batch.names == ("X[0]", "X[1]", "X[2]")
 
 

@@ -43,7 +43,7 @@ def test_backends_agree_and_auto_runs_a_loaded_model_with_litert(model_file, own
     lite = load_model(model_file)
     tf = load_model(model_file).set_params(unet__backend="tensorflow")
     assert lite.named_steps["unet"].model_.count_params() > 0  # building it changes nothing
-    out_lite, out_tf = lite.predict(noisy), tf.predict(noisy)
+    out_lite, out_tf = lite.predict(noisy, sample_rate=8000), tf.predict(noisy, sample_rate=8000)
     assert isinstance(lite.named_steps["unet"]._runner().fn, LiteRTRunner)
     assert not isinstance(tf.named_steps["unet"]._runner().fn, LiteRTRunner)
     for a, b in zip(out_lite, out_tf):
@@ -55,7 +55,7 @@ def test_backends_agree_and_auto_runs_a_loaded_model_with_litert(model_file, own
 
 
 def test_a_fitted_model_in_memory_runs_with_tensorflow(fitted_tiny, own_cache):
-    fitted_tiny.predict(noisy_pairs(seed=22, lengths=(9000,))[0])
+    fitted_tiny.predict(noisy_pairs(seed=22, lengths=(9000,))[0], sample_rate=8000)
     assert not isinstance(fitted_tiny.named_steps["unet"]._runner().fn, LiteRTRunner)
     assert _cached(own_cache) == []
 
@@ -64,7 +64,7 @@ def test_the_cache_is_used_and_a_damaged_entry_is_rebuilt(
     model_file, own_cache, monkeypatch, caplog
 ):
     noisy, _ = noisy_pairs(seed=23, lengths=(15_000,))
-    first = load_model(model_file).predict(noisy)[0]
+    first = load_model(model_file).predict(noisy, sample_rate=8000)[0]
     (entry,) = _cached(own_cache)
 
     import skdenoise.compiled as compiled
@@ -74,11 +74,13 @@ def test_the_cache_is_used_and_a_damaged_entry_is_rebuilt(
 
     with monkeypatch.context() as m:
         m.setattr(compiled, "convert", no_conversion)
-        np.testing.assert_array_equal(load_model(model_file).predict(noisy)[0], first)
+        np.testing.assert_array_equal(
+            load_model(model_file).predict(noisy, sample_rate=8000)[0], first
+        )
 
     entry.write_bytes(entry.read_bytes()[:1000])  # truncated, as by a full disk
     with caplog.at_level(logging.WARNING, logger="skdenoise.compiled"):
-        again = load_model(model_file).predict(noisy)[0]
+        again = load_model(model_file).predict(noisy, sample_rate=8000)[0]
     assert "unusable" in caplog.text and str(entry) in caplog.text
     np.testing.assert_array_equal(again, first)
     assert entry.stat().st_size > 1000  # rewritten whole
@@ -90,8 +92,8 @@ def test_different_weights_get_different_entries(model_file, own_cache, tmp_path
     weights = unet._network_weights()
     unet._restore_fitted(unet._fitted_state()[0], [w * 1.01 for w in weights])
     noisy, _ = noisy_pairs(seed=24, lengths=(9000,))
-    changed = pipe.predict(noisy)[0]
-    base = load_model(model_file).predict(noisy)[0]
+    changed = pipe.predict(noisy, sample_rate=8000)[0]
+    base = load_model(model_file).predict(noisy, sample_rate=8000)[0]
     assert len(_cached(own_cache)) == 2
     assert not np.allclose(changed, base)
 
@@ -102,11 +104,13 @@ def test_an_unwritable_cache_costs_only_speed(model_file, tmp_path, monkeypatch,
     monkeypatch.setenv("SKDENOISE_CACHE_DIR", str(blocker))  # compiled/ cannot be made in it
     noisy, _ = noisy_pairs(seed=25, lengths=(9000,))
     with caplog.at_level(logging.WARNING, logger="skdenoise.compiled"):
-        out = load_model(model_file).predict(noisy)[0]
+        out = load_model(model_file).predict(noisy, sample_rate=8000)[0]
     assert "could not cache" in caplog.text
     np.testing.assert_allclose(
         out,
-        load_model(model_file).set_params(unet__backend="tensorflow").predict(noisy)[0],
+        load_model(model_file)
+        .set_params(unet__backend="tensorflow")
+        .predict(noisy, sample_rate=8000)[0],
         atol=1e-5,
     )
 
@@ -115,24 +119,24 @@ def test_backend_errors_are_clear(model_file, monkeypatch):
     pipe = load_model(model_file).set_params(unet__backend="onnx")
     noisy, _ = noisy_pairs(seed=26, lengths=(9000,))
     with pytest.raises(ValueError, match="backend must be one of"):
-        pipe.predict(noisy)
+        pipe.predict(noisy, sample_rate=8000)
 
     import skdenoise.compiled as compiled
 
     monkeypatch.setattr(compiled, "litert_available", lambda: False)
     with pytest.raises(ImportError, match="pip install ai-edge-litert"):
-        load_model(model_file).set_params(unet__backend="litert").predict(noisy)
+        load_model(model_file).set_params(unet__backend="litert").predict(noisy, sample_rate=8000)
     # auto falls back to TensorFlow where LiteRT is not installed
-    out = load_model(model_file).predict(noisy)[0]
+    out = load_model(model_file).predict(noisy, sample_rate=8000)[0]
     assert np.isfinite(out).all()
 
 
 def test_a_pickled_loaded_model_still_predicts(model_file):
     pipe = load_model(model_file)
     noisy, _ = noisy_pairs(seed=27, lengths=(9000,))
-    before = pipe.predict(noisy)[0]
+    before = pipe.predict(noisy, sample_rate=8000)[0]
     again = pickle.loads(pickle.dumps(pipe))
-    np.testing.assert_array_equal(again.predict(noisy)[0], before)
+    np.testing.assert_array_equal(again.predict(noisy, sample_rate=8000)[0], before)
 
 
 def test_denoising_a_file_with_a_cached_model_never_imports_tensorflow(model_file, tmp_path):
@@ -140,7 +144,9 @@ def test_denoising_a_file_with_a_cached_model_never_imports_tensorflow(model_fil
 
     src = tmp_path / "in.wav"
     sf.write(src, noisy_pairs(seed=28, lengths=(16_000,))[0][0], 8000)
-    load_model(model_file).predict(noisy_pairs(seed=29, lengths=(8000,))[0])  # fills the cache
+    load_model(model_file).predict(
+        noisy_pairs(seed=29, lengths=(8000,))[0], sample_rate=8000
+    )  # fills the cache
     assert _cached(cache_dir())
     script = (
         "import sys\n"

@@ -267,7 +267,7 @@ def test_pipeline_fits_on_a_stream_and_on_a_manifest(corpus, tmp_path, tiny_para
     pipe.fit(stream)
     unet = pipe.named_steps["unet"]
     assert unet.n_train_frames_ > 0 and len(unet.history_["val_loss"]) == 2
-    assert pipe.predict([speech()])[0].shape == (RATE,)
+    assert pipe.predict([speech()], sample_rate=8000)[0].shape == (RATE,)
 
     make_noisy_speech(
         corpus / "speech", corpus / "noise", [5], random_state=0, out_dir=tmp_path / "set"

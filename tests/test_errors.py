@@ -15,7 +15,9 @@ def good(n=9000, seed=0):
 @pytest.fixture
 def pipe():
     # Transformers run before the model: errors must come from them, not from Keras.
-    return make_denoising_pipeline(unet__filters=4, unet__depth=2, unet__epochs=1)
+    return make_denoising_pipeline(
+        load__array_rate=8000, unet__filters=4, unet__depth=2, unet__epochs=1
+    )
 
 
 def test_missing_file(pipe, tmp_path):
@@ -54,7 +56,7 @@ def test_all_zero_clean_target_is_allowed_for_training():
     # Noise-only training pairs (silent clean reference) are legitimate.
     from skdenoise import WaveformLoader
 
-    batch = WaveformLoader().fit_transform([good()], [np.zeros(9000, np.float32)])
+    batch = WaveformLoader(array_rate=8000).fit_transform([good()], [np.zeros(9000, np.float32)])
     assert not batch.targets[0].any()
 
 
@@ -76,7 +78,7 @@ def test_nan_in_clean_target_is_named(pipe):
 def test_recording_shorter_than_one_frame_still_works(tiny_params):
     noisy, clean = noisy_pairs(seed=0, lengths=(300, 9000, 4000))
     pipe = make_denoising_pipeline(**tiny_params).fit(noisy, clean)
-    out = pipe.predict([noisy[0], good(1)])
+    out = pipe.predict([noisy[0], good(1)], sample_rate=8000)
     assert [len(o) for o in out] == [300, 1]
 
 
@@ -107,14 +109,14 @@ def test_pair_of_different_lengths_is_named(pipe):
 
 def test_predict_before_fit(pipe):
     with pytest.raises(NotFittedError, match=r"not fitted yet.*load_pretrained"):
-        pipe.predict([good()])
+        pipe.predict([good()], sample_rate=8000)
 
 
 def test_unreadable_input_at_predict_time_is_named(fitted_tiny, tmp_path):
     bogus = tmp_path / "broken.flac"
     bogus.write_bytes(b"\x00" * 100)
     with pytest.raises(AudioError, match=r"broken.flac"):
-        fitted_tiny.predict([good(), bogus])
+        fitted_tiny.predict([good(), bogus], sample_rate=8000)
 
 
 def test_too_many_channels_is_explained(pipe):
@@ -125,13 +127,15 @@ def test_too_many_channels_is_explained(pipe):
 def test_bad_hyperparameters_are_explained():
     noisy, clean = noisy_pairs(seed=0, lengths=(9000,))
     with pytest.raises(ValueError, match=r"loss must be one of"):
-        make_denoising_pipeline(unet__loss="l3").fit(noisy, clean)
+        make_denoising_pipeline(load__array_rate=8000, unet__loss="l3").fit(noisy, clean)
     with pytest.raises(ValueError, match=r"magnitude_exponent must be within \(0, 2\]"):
-        make_denoising_pipeline(unet__magnitude_exponent=0.0).fit(noisy, clean)
+        make_denoising_pipeline(load__array_rate=8000, unet__magnitude_exponent=0.0).fit(
+            noisy, clean
+        )
     with pytest.raises(ValueError, match=r"divisible"):
-        make_denoising_pipeline(unet__depth=9).fit(noisy, clean)
+        make_denoising_pipeline(load__array_rate=8000, unet__depth=9).fit(noisy, clean)
     with pytest.raises(ValueError, match=r"dry must be within"):
-        make_denoising_pipeline(rebuild__dry=1.5).fit(noisy, clean)
+        make_denoising_pipeline(load__array_rate=8000, rebuild__dry=1.5).fit(noisy, clean)
 
 
 def test_write_wav_refuses_nan(tmp_path):

@@ -25,7 +25,7 @@ from skdenoise.batch import WaveformList
 from tests.conftest import noisy_pairs
 
 ESTIMATORS = [
-    WaveformLoader(),
+    WaveformLoader(array_rate=8000),
     PhaseKeeper(),
     LogSpectrogram(),
     UNetNoiseRegressor(),
@@ -46,7 +46,7 @@ def test_sklearn_checks(estimator, check):
 
 
 def test_pipeline_steps_and_clone():
-    pipe = make_denoising_pipeline(unet__filters=8, rebuild__dry=0.2)
+    pipe = make_denoising_pipeline(load__array_rate=8000, unet__filters=8, rebuild__dry=0.2)
     assert [name for name, _ in pipe.steps] == ["load", "phase", "spec", "unet", "rebuild"]
     cloned = clone(pipe)
     assert cloned.get_params()["unet__filters"] == 8
@@ -58,6 +58,7 @@ def test_tiny_unet_learns_to_lower_mse():
     # A real learning test with a fixed seed: the trained pipeline beats the noisy input.
     noisy, clean = noisy_pairs(seed=0)
     pipe = make_denoising_pipeline(
+        load__array_rate=8000,
         unet__filters=4,
         unet__depth=2,
         unet__epochs=10,
@@ -69,7 +70,7 @@ def test_tiny_unet_learns_to_lower_mse():
         unet__random_state=0,
     )
     pipe.fit(noisy, clean)
-    enhanced = pipe.predict(noisy)
+    enhanced = pipe.predict(noisy, sample_rate=8000)
     mse_noisy = np.mean([np.mean((n - c) ** 2) for n, c in zip(noisy, clean)])
     mse_enhanced = np.mean([np.mean((e - c) ** 2) for e, c in zip(enhanced, clean)])
     assert mse_enhanced < 0.9 * mse_noisy
@@ -79,7 +80,7 @@ def test_tiny_unet_learns_to_lower_mse():
 
 def test_predict_returns_float32_arrays_of_input_lengths(fitted_tiny):
     noisy, _ = noisy_pairs(seed=5, lengths=(100, 8063, 8064, 8065, 30_000))
-    out = fitted_tiny.predict(noisy)
+    out = fitted_tiny.predict(noisy, sample_rate=8000)
     assert isinstance(out, WaveformList) and isinstance(out, list)
     assert out.sample_rate == 8000
     assert [o.shape for o in out] == [(len(n),) for n in noisy]
@@ -96,23 +97,25 @@ def test_paths_and_arrays_are_the_same_input(tmp_path, tiny_params):
         noisy_paths.append(write_wav(tmp_path / f"n{i}.wav", n, 8000, subtype="FLOAT"))
         clean_paths.append(str(write_wav(tmp_path / f"c{i}.wav", c, 8000, subtype="FLOAT")))
     # Paths (PathLike and str) and arrays load to the same batch, targets included...
-    from_paths = WaveformLoader().fit_transform(noisy_paths, clean_paths)
-    from_arrays = WaveformLoader().fit_transform(noisy, clean)
+    from_paths = WaveformLoader(array_rate=8000).fit_transform(noisy_paths, clean_paths)
+    from_arrays = WaveformLoader(array_rate=8000).fit_transform(noisy, clean)
     for a, b in zip(
         from_paths.waveforms + from_paths.targets, from_arrays.waveforms + from_arrays.targets
     ):
         np.testing.assert_array_equal(a, b)
     # ...a pipeline fits from paths, and predicts the same from paths as from arrays.
     pipe = make_denoising_pipeline(**tiny_params).fit(noisy_paths, clean_paths)
-    for x, y in zip(pipe.predict(noisy_paths), pipe.predict(noisy)):
+    for x, y in zip(
+        pipe.predict(noisy_paths, sample_rate=8000), pipe.predict(noisy, sample_rate=8000)
+    ):
         np.testing.assert_array_equal(x, y)
 
 
 def test_pickle_round_trip_gives_identical_predictions(fitted_tiny):
     noisy, _ = noisy_pairs(seed=6, lengths=(9000, 20000))
-    before = fitted_tiny.predict(noisy)
+    before = fitted_tiny.predict(noisy, sample_rate=8000)
     restored = pickle.loads(pickle.dumps(fitted_tiny))
-    after = restored.predict(noisy)
+    after = restored.predict(noisy, sample_rate=8000)
     for x, y in zip(before, after):
         np.testing.assert_array_equal(x, y)
     assert restored.named_steps["unet"].history_ == fitted_tiny.named_steps["unet"].history_
@@ -126,21 +129,29 @@ def test_save_and_load_model_file(fitted_tiny, tmp_path):
     assert path.suffix == ".npz"
     loaded = load_model(path)
     same_backend = load_model(path).set_params(unet__backend="tensorflow")
-    expected = fitted_tiny.predict(noisy)[0]
-    np.testing.assert_array_equal(expected, same_backend.predict(noisy)[0])  # file is exact
-    np.testing.assert_allclose(expected, loaded.predict(noisy)[0], atol=1e-5)  # LiteRT
+    expected = fitted_tiny.predict(noisy, sample_rate=8000)[0]
+    np.testing.assert_array_equal(
+        expected, same_backend.predict(noisy, sample_rate=8000)[0]
+    )  # file is exact
+    np.testing.assert_allclose(
+        expected, loaded.predict(noisy, sample_rate=8000)[0], atol=1e-5
+    )  # LiteRT
     assert loaded.get_params()["unet__filters"] == 4
     half = load_model(save_model(fitted_tiny, tmp_path / "half.npz", dtype="float16"))
-    np.testing.assert_allclose(half.predict(noisy)[0], loaded.predict(noisy)[0], atol=1e-2)
+    np.testing.assert_allclose(
+        half.predict(noisy, sample_rate=8000)[0],
+        loaded.predict(noisy, sample_rate=8000)[0],
+        atol=1e-2,
+    )
 
 
 def test_predict_is_reentrant_across_threads(fitted_tiny):
     from concurrent.futures import ThreadPoolExecutor
 
     noisy, _ = noisy_pairs(seed=8, lengths=(9000, 17000, 12000, 8000))
-    expected = [fitted_tiny.predict([n])[0] for n in noisy]
+    expected = [fitted_tiny.predict([n], sample_rate=8000)[0] for n in noisy]
     with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda n: fitted_tiny.predict([n])[0], noisy * 2))
+        got = list(pool.map(lambda n: fitted_tiny.predict([n], sample_rate=8000)[0], noisy * 2))
     for e, g in zip(expected * 2, got):
         np.testing.assert_allclose(e, g, atol=1e-6)
 
@@ -177,14 +188,18 @@ def test_same_seed_same_model(tiny_params):
 def test_xla_and_plain_graphs_agree(fitted_tiny, monkeypatch):
     # The suite runs with SKDENOISE_NO_JIT=1 for speed; this checks the XLA path users get.
     noisy, _ = noisy_pairs(seed=11, lengths=(9000, 20000))
-    plain = fitted_tiny.predict(noisy)
+    plain = fitted_tiny.predict(noisy, sample_rate=8000)
     monkeypatch.delenv("SKDENOISE_NO_JIT", raising=False)
     jitted = pickle.loads(pickle.dumps(fitted_tiny))  # a fresh, not yet compiled graph
-    for a, b in zip(plain, jitted.predict(noisy)):
+    for a, b in zip(plain, jitted.predict(noisy, sample_rate=8000)):
         np.testing.assert_allclose(a, b, atol=1e-4)
     noisy_fit, clean_fit = noisy_pairs(seed=12, lengths=(9000, 10000))
     make_denoising_pipeline(
-        unet__filters=4, unet__depth=2, unet__epochs=1, unet__validation_fraction=0.0
+        load__array_rate=8000,
+        unet__filters=4,
+        unet__depth=2,
+        unet__epochs=1,
+        unet__validation_fraction=0.0,
     ).fit(noisy_fit, clean_fit)  # XLA-compiled training runs
 
 
@@ -206,6 +221,7 @@ def test_magnitude_loss_values():
 def test_gain_mask_parameterisation_learns_and_stays_bounded():
     noisy, clean = noisy_pairs(seed=0)
     pipe = make_denoising_pipeline(
+        load__array_rate=8000,
         unet__filters=4,
         unet__depth=2,
         unet__epochs=10,
@@ -223,11 +239,13 @@ def test_gain_mask_parameterisation_learns_and_stays_bounded():
     frames = np.concatenate(batch.frames)
     removed = frames - unet.denoise_frames(frames)
     assert removed.min() >= -1e-4 and removed.max() <= 20.0 + 1e-4  # attenuates, bounded
-    enhanced = pipe.predict(noisy)
+    enhanced = pipe.predict(noisy, sample_rate=8000)
     mse = [np.mean((e - c) ** 2) / np.mean((n - c) ** 2) for e, c, n in zip(enhanced, clean, noisy)]
     assert np.mean(mse) < 0.9
     with pytest.raises(ValueError, match="max_attenuation_db"):
-        make_denoising_pipeline(unet__output_activation="sigmoid").fit(noisy[:1], clean[:1])
+        make_denoising_pipeline(load__array_rate=8000, unet__output_activation="sigmoid").fit(
+            noisy[:1], clean[:1]
+        )
 
 
 def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
@@ -243,6 +261,7 @@ def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
     monkeypatch.setattr(regressor_module, "magnitude_loss", spy)
     noisy, clean = noisy_pairs(seed=0, lengths=(9000, 12000, 10000))
     pipe = make_denoising_pipeline(
+        load__array_rate=8000,
         unet__magnitude_exponent=0.7,
         unet__filters=4,
         unet__depth=2,
@@ -257,7 +276,7 @@ def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
     history = pipe.named_steps["unet"].history_["loss"]
     assert len(history) == 2 and all(np.isfinite(history))
     assert exponents == [0.7]
-    assert pipe.predict(noisy[:1])[0].shape == (9000,)
+    assert pipe.predict(noisy[:1], sample_rate=8000)[0].shape == (9000,)
 
 
 def test_learning_rate_halves_after_epochs_without_improvement(tiny_params):
@@ -290,13 +309,13 @@ def test_snr_bypass_passes_clean_input_and_denoises_noisy_input(fitted_tiny):
     from skdenoise.spectral import estimated_snr_db
 
     (x,), _ = noisy_pairs(seed=21, lengths=(16000,))
-    plain = fitted_tiny.predict([x])[0]
+    plain = fitted_tiny.predict([x], sample_rate=8000)[0]
     snr = estimated_snr_db(plain, x)
     pipe = pickle.loads(pickle.dumps(fitted_tiny))  # a fitted copy to set parameters on
     outputs = {}
     for bypass in (snr - 1.0, snr + 2.5, snr + 10.0, None):
         pipe.set_params(rebuild__bypass_snr_db=bypass)
-        outputs[bypass] = pipe.predict([x])[0]
+        outputs[bypass] = pipe.predict([x], sample_rate=8000)[0]
     np.testing.assert_allclose(outputs[snr - 1.0], x, atol=1e-6)  # judged clean: untouched
     np.testing.assert_allclose(outputs[snr + 2.5], 0.5 * (x + plain), atol=1e-5)  # halfway
     np.testing.assert_array_equal(outputs[snr + 10.0], plain)  # judged noisy: denoised

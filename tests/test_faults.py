@@ -207,7 +207,7 @@ def test_integer_arrays_are_scaled_before_mixing_channels():
 
 def test_a_silent_array_comes_out_silent_without_stopping_the_batch(fitted_tiny, caplog):
     rng = np.random.default_rng(6)
-    out = fitted_tiny.predict([np.zeros(9000, np.float32), harmonic(9000, rng)])
+    out = fitted_tiny.predict([np.zeros(9000, np.float32), harmonic(9000, rng)], sample_rate=8000)
     assert [len(o) for o in out] == [9000, 9000]
     assert np.max(np.abs(out[0])) < 1e-6 and np.any(out[1])
     assert "silent" in caplog.text

@@ -28,7 +28,7 @@ def test_cli_predict_denoise_file_and_evaluate_agree(tmp_path, fitted_tiny):
     from skdenoise import load_model
 
     pipe = load_model(model)
-    from_predict = pipe.predict([str(src)])[0]
+    from_predict = pipe.predict([str(src)], sample_rate=8000)[0]
     from_file = read_audio(denoise_file(pipe, src, tmp_path / "file.wav"))[0]
     chunked = Denoiser(pipe, chunk_seconds=1.0).denoise_array(noisy)
 
@@ -39,6 +39,6 @@ def test_cli_predict_denoise_file_and_evaluate_agree(tmp_path, fitted_tiny):
 
     item = {"name": "x", "noisy": str(src), "clean": clean, "transcript": "",
             "snr_db": 10.0, "noise_type": "white"}  # fmt: skip
-    row = evaluate([item], pipe.predict, sample_rate=RATE, asr=False).rows[0]
+    row = evaluate([item], pipe, sample_rate=RATE, asr=False).rows[0]
     # evaluate scores what the command line writes
     assert np.isclose(row["si_sdr_output"], si_sdr(clean, from_cli), atol=1e-3)

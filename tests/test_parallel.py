@@ -160,9 +160,9 @@ def test_evaluate_on_dask_gives_the_same_scores(tmp_path, fitted_tiny, dask_clus
         for i, (n, c) in enumerate(zip(noisy, clean))
     ]
     kwargs = {"transcriber": LoudnessTranscriber(), "sample_rate": RATE}
-    here = evaluate(items, fitted_tiny.predict, **kwargs)
+    here = evaluate(items, fitted_tiny, **kwargs)
     with Client(dask_cluster.scheduler_address):
-        there = evaluate(items, fitted_tiny.predict, backend="dask", jobs=2, **kwargs)
+        there = evaluate(items, fitted_tiny, backend="dask", jobs=2, **kwargs)
     keys = ("pesq_output", "stoi_output", "si_sdr_output", "wer_output")
     for a, b in zip(here.rows, there.rows):
         assert a["name"] == b["name"]
@@ -209,7 +209,7 @@ def test_mirrored_and_mixed_precision_fit_on_cpu(tiny_params, tmp_path, options)
     unet = pipe.named_steps["unet"]
     assert unet.model_.dtype_policy.name == "float32"
     assert len(unet.history_["loss"]) == 1 and np.isfinite(unet.history_["loss"]).all()
-    out = pipe.predict(noisy)
+    out = pipe.predict(noisy, sample_rate=8000)
     assert [len(o) for o in out] == [len(x) for x in noisy]
     resumed = make_denoising_pipeline(**{**params, "unet__epochs": 2}).fit(noisy, clean)
     assert len(resumed.named_steps["unet"].history_["loss"]) == 2

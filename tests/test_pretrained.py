@@ -34,6 +34,6 @@ def test_loads_offline_and_improves_si_sdr(monkeypatch, rate):
     noise = rng.standard_normal(len(clean)).astype(np.float32)
     noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (5 / 10))  # 5 dB
     noisy = clean + noise
-    (enhanced,) = pipe.predict([noisy])
+    (enhanced,) = pipe.predict([noisy], sample_rate=rate)
     assert enhanced.shape == noisy.shape
     assert si_sdr(clean, enhanced) > si_sdr(clean, noisy) + 3.0

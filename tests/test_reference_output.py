@@ -31,7 +31,7 @@ def test_shipped_model_gives_the_stored_samples(path):
     noisy = _input()
     assert len(noisy) == REFERENCE["n_samples"]
     if path == "predict":
-        out = load_pretrained(8000).predict([noisy])[0]
+        out = load_pretrained(8000).predict([noisy], sample_rate=8000)[0]
     else:
         out = Denoiser(load_pretrained(8000), chunk_seconds=1.5).denoise_array(noisy)
     assert len(out) == len(noisy)

@@ -65,10 +65,13 @@ def test_each_fold_scores_against_its_own_routed_transcripts(tiny_params):
 def test_misaligned_transcripts_are_caught_by_the_score():
     stub = RecordingTranscriber()
     predictions = [np.zeros(n, np.float32) for n in (100, 200)]
-    assert asr_score(None, predictions, transcriber=stub, transcripts=["n100", "n200"]) == 0.0
-    assert asr_score(None, predictions, transcriber=stub, transcripts=["n200", "n100"]) == 1.0
+    kw = {"transcriber": stub, "sample_rate": 8000}
+    assert asr_score(None, predictions, transcripts=["n100", "n200"], **kw) == 0.0
+    assert asr_score(None, predictions, transcripts=["n200", "n100"], **kw) == 1.0
     with pytest.raises(ValueError, match="2 predictions but 1 transcripts"):
-        asr_score(None, predictions, transcriber=stub, transcripts=["n100"])
+        asr_score(None, predictions, transcripts=["n100"], **kw)
+    with pytest.raises(ValueError, match="carry no sample rate"):  # no rate: not a guess
+        asr_score(None, predictions, transcripts=["n100", "n200"], transcriber=stub)
 
 
 def test_without_transcripts_the_clean_reference_is_transcribed(fitted_tiny):
@@ -100,7 +103,8 @@ def test_signal_scorers_prefer_the_clean_signal(fitted_tiny):
         c + 0.2 * np.random.default_rng(0).standard_normal(len(c)).astype("float32") for c in clean
     ]
     for metric in ("si_sdr", "pesq", "stoi"):
-        assert signal_score(clean, clean, metric=metric) > signal_score(clean, noisy, metric=metric)
+        ideal = signal_score(clean, clean, metric=metric, sample_rate=8000)
+        assert ideal > signal_score(clean, noisy, metric=metric, sample_rate=8000)
         value = make_signal_scorer(metric)(fitted_tiny, noisy, clean)
         assert np.isfinite(value)
 

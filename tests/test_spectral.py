@@ -19,7 +19,7 @@ def identity_pipeline(**spec_params):
     # No model between spec and rebuild: the identity.
     return Pipeline(
         [
-            ("load", WaveformLoader()),
+            ("load", WaveformLoader(array_rate=8000)),
             ("phase", PhaseKeeper()),
             ("spec", LogSpectrogram(**spec_params)),
             ("rebuild", WaveformRebuilder()),
@@ -41,7 +41,9 @@ def test_identity_round_trip(n, frame_hop):
 @pytest.mark.parametrize("n", LENGTHS)
 def test_frames_are_128_by_128_and_cover_everything(n):
     x = np.random.default_rng(0).standard_normal(n).astype(np.float32)
-    spec = LogSpectrogram().transform(PhaseKeeper().transform(WaveformLoader().transform([x])))
+    spec = LogSpectrogram().transform(
+        PhaseKeeper().transform(WaveformLoader(array_rate=8000).transform([x]))
+    )
     frames = spec.frames[0]
     assert frames.shape[1:] == (128, 128)
     n_columns = SpectralSettings().n_columns(n)
@@ -111,14 +113,14 @@ def test_dry_mix_one_returns_the_input():
 
 
 def test_inverse_transform_needs_the_phase():
-    spec = LogSpectrogram().transform(WaveformLoader().transform([np.ones(9000)]))
+    spec = LogSpectrogram().transform(WaveformLoader(array_rate=8000).transform([np.ones(9000)]))
     with pytest.raises(ValueError, match=r"PhaseKeeper"):
         LogSpectrogram().inverse_transform(spec)
 
 
 def test_inverse_transform_round_trip():
     x = np.random.default_rng(2).standard_normal(12345).astype(np.float32)
-    batch = PhaseKeeper().transform(WaveformLoader().transform([x]))
+    batch = PhaseKeeper().transform(WaveformLoader(array_rate=8000).transform([x]))
     spec = LogSpectrogram()
     back = spec.inverse_transform(spec.transform(batch))
     assert np.max(np.abs(back.waveforms[0] - x)) < 1e-4

@@ -15,7 +15,7 @@ from tests.conftest import noisy_pairs
 
 def test_chunked_output_equals_a_whole_file_run_on_30_seconds(fitted_tiny):
     noisy, _ = noisy_pairs(seed=9, lengths=(30 * 8000,))
-    whole = fitted_tiny.predict(noisy)[0]
+    whole = fitted_tiny.predict(noisy, sample_rate=8000)[0]
     for seconds in (1.0, 3.3, 7.0):
         chunked = Denoiser(fitted_tiny, chunk_seconds=seconds).denoise_array(noisy[0])
         assert chunked.shape == whole.shape
@@ -31,7 +31,9 @@ def test_chunked_equality_holds_with_overlapping_frames_and_dry_mix(fitted_tiny)
     pipe.fit(noisy, clean)
     x = noisy_pairs(seed=4, lengths=(100_003,))[0][0]
     np.testing.assert_allclose(
-        Denoiser(pipe, chunk_seconds=2.0).denoise_array(x), pipe.predict([x])[0], atol=1e-5
+        Denoiser(pipe, chunk_seconds=2.0).denoise_array(x),
+        pipe.predict([x], sample_rate=8000)[0],
+        atol=1e-5,
     )
 
 
@@ -103,7 +105,7 @@ def test_inference_graph_is_traced_once_for_any_file_lengths(fitted_tiny, tmp_pa
         sf.write(src, x, 8000)
         pairs.append((src, tmp_path / f"out{i}.wav"))
     Denoiser(pipe, chunk_seconds=2.0, batch_frames=3).denoise_files(pairs)
-    pipe.predict(noisy)
+    pipe.predict(noisy, sample_rate=8000)
     assert pipe.named_steps["unet"]._runner().fn.experimental_get_tracing_count() == 1
 
 
@@ -154,7 +156,9 @@ def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
     noisy, _ = noisy_pairs(seed=13, lengths=(5000, 20_000))
     pipe = pickle.loads(pickle.dumps(fitted_tiny))
     for x in noisy:  # a threshold halfway up the ramp for this recording
-        bypass = estimated_snr_db(pipe.predict([x])[0], x) + 2.5
+        bypass = estimated_snr_db(pipe.predict([x], sample_rate=8000)[0], x) + 2.5
         pipe.set_params(rebuild__bypass_snr_db=bypass)
-        np.testing.assert_allclose(Denoiser(pipe).denoise_array(x), pipe.predict([x])[0], atol=1e-5)
+        np.testing.assert_allclose(
+            Denoiser(pipe).denoise_array(x), pipe.predict([x], sample_rate=8000)[0], atol=1e-5
+        )
         assert Denoiser(pipe, bypass_snr_db=-200.0).denoise_array(x) == pytest.approx(x)
