@@ -47,6 +47,10 @@ CONFIGS: dict[str, tuple[list[str], str]] = {
         [*WARM, "--loss", "magnitude", "--magnitude-exponent", "1.0"],
         "shipped model, one more epoch, linear magnitudes (closest to SI-SDR)",
     ),
+    "shipped+1 si_sdr": (
+        [*WARM, "--loss", "si_sdr"],
+        "shipped model, one more epoch, negative SI-SDR through the inverse STFT (waveform)",
+    ),
     "shipped+1 huber": (
         [*WARM, "--loss", "huber"],
         "shipped model, one more epoch, Huber loss on the noise log-magnitude",

@@ -217,7 +217,7 @@ AUGMENT_FLAGS = {
 
 def _add_train(sub) -> None:
     from .augment import Augmentation
-    from .recipe import RECIPE
+    from .recipe import LOSSES, RECIPE
     from .training import DEFAULT_EXCLUDED_LICENSES
 
     p = sub.add_parser(
@@ -266,7 +266,7 @@ def _add_train(sub) -> None:
         default=RECIPE["max_attenuation_db"] or 0.0,
         help="bound of the subtraction in dB; 0 for the unbounded reference",
     )
-    p.add_argument("--loss", choices=("huber", "mse", "mae", "magnitude"), default=RECIPE["loss"])
+    p.add_argument("--loss", choices=LOSSES, default=RECIPE["loss"])
     p.add_argument(
         "--magnitude-exponent",
         type=float,

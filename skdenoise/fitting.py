@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import Scales, build_unet, magnitude_loss
+from .model import Scales, build_unet, magnitude_loss, si_sdr_loss
 from .runner import jit_available
 
 logger = logging.getLogger("skdenoise.regressor")
@@ -518,7 +518,9 @@ def warm_start(
     return scales, read_model_weights(path, meta)
 
 
-def _compiled_network(arch: dict, fit: FitSettings, scales: Scales, seed: int, init_weights):
+def _compiled_network(
+    arch: dict, fit: FitSettings, scales: Scales, seed: int, init_weights, settings
+):
     """The network to train, compiled with its loss and optimiser."""
     import keras
 
@@ -526,13 +528,19 @@ def _compiled_network(arch: dict, fit: FitSettings, scales: Scales, seed: int, i
     model = build_unet(**arch, seed=seed, dtype=dtype)
     if init_weights is not None:
         model.set_weights(init_weights)
+    # The sigmoid gain mask bounds the estimate itself; other outputs are clipped here.
+    bound = None if fit.output_activation == "sigmoid" else fit.max_attenuation_db
     if fit.loss == "magnitude":
         loss = magnitude_loss(
+            scales.target_scale, exponent=float(fit.magnitude_exponent), max_attenuation_db=bound
+        )
+    elif fit.loss == "si_sdr":
+        loss = si_sdr_loss(
             scales.target_scale,
-            exponent=float(fit.magnitude_exponent),
-            max_attenuation_db=None
-            if fit.output_activation == "sigmoid"
-            else fit.max_attenuation_db,
+            n_fft=settings.n_fft,
+            hop_length=settings.hop_length,
+            max_attenuation_db=bound,
+            floor_db=settings.floor_db,
         )
     else:
         loss = {
@@ -555,9 +563,11 @@ def _keras_data(data, fit: FitSettings, scales: Scales, seed: int, *, train: boo
     source streamed pass by pass. Returns ``(dataset, steps)``."""
     batch = int(fit.batch_size)
 
-    def pair(noisy, clean):
+    phase = fit.loss == "si_sdr"
+
+    def pair(noisy, clean, noisy_phase=None):
         return scales.training_pair(
-            noisy, clean, loss=fit.loss, max_attenuation_db=fit.max_attenuation_db
+            noisy, clean, noisy_phase, loss=fit.loss, max_attenuation_db=fit.max_attenuation_db
         )
 
     if isinstance(data, tuple):
@@ -570,8 +580,8 @@ def _keras_data(data, fit: FitSettings, scales: Scales, seed: int, *, train: boo
         return batches, len(batches)
 
     def frames(epoch):
-        for noisy, clean in data.frame_pairs(epoch=epoch):
-            yield from zip(*pair(noisy, clean))
+        for item in data.frame_pairs(epoch=epoch, phase=phase):
+            yield from zip(*pair(*item))
 
     if train:
         steps = max(1, -(-int(data.n_frames_hint() or 0) // batch))
@@ -592,6 +602,7 @@ def train_network(
     *,
     signature: dict,
     init_weights: list[np.ndarray] | None = None,
+    settings=None,
 ) -> FitResult:
     """Train the U-Net: Keras' ``fit`` with the monitor, from a checkpoint if one matches.
 
@@ -603,7 +614,8 @@ def train_network(
     scales : Scales
         Of the training data (a checkpoint's, if one is resumed, take their place).
     train, val : tuple of ndarray, frame source, or None (``val``)
-        ``(noisy_db, clean_db)`` frames of shape (n, n_freq, n_columns), or a frame source
+        ``(noisy_db, clean_db)`` frames of shape (n, n_freq, n_columns) (and the noisy
+        phase's, complex, for ``loss="si_sdr"``), or a frame source
         (:mod:`skdenoise.streams`).
     seed : int
         Seeds the weights, dropout and every epoch's batches.
@@ -612,6 +624,8 @@ def train_network(
         spectral settings).
     init_weights : list of ndarray, optional
         Start from these weights (:func:`warm_start`).
+    settings : SpectralSettings, optional
+        Of the frames (needed by the waveform loss, ``loss="si_sdr"``).
 
     Returns
     -------
@@ -637,7 +651,7 @@ def train_network(
     scales = monitor.restore_scales()  # before the loss and the data capture them
     strategy = _strategy(fit.distribute)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = _compiled_network(arch, fit, scales, seed, init_weights)
+        model = _compiled_network(arch, fit, scales, seed, init_weights, settings)
         initial_epoch = monitor.resume(model)
     x, monitor.steps = _keras_data(train, fit, scales, seed, train=True, first_epoch=initial_epoch)
     if not isinstance(train, tuple):

@@ -26,7 +26,7 @@ from .fitting import FitSettings, checkpoint_params, train_network, warm_start
 from .model import Scales, apply_noise_estimate, build_unet, check_architecture
 from .recipe import REFERENCE, check_params
 from .runner import BACKENDS, NetworkRunner
-from .spectral import SpectralSettings
+from .spectral import SpectralSettings, phase_frames
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +68,14 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     patch_size : {1, 2, 4}, default=1
         Space-to-depth folding before the first level (1: the reference; 2: about twice as
         fast on a CPU).
-    loss : {"huber", "mse", "mae", "magnitude"}, default="huber"
+    loss : {"huber", "mse", "mae", "magnitude", "si_sdr"}, default="huber"
         ``"huber"``, ``"mse"``, ``"mae"``: on the scaled noise log-magnitude (the reference
         uses Huber). ``"magnitude"``: squared error between power-law compressed
         (``|X|**magnitude_exponent``) magnitudes of the estimate and of the clean speech,
         which weighs each time-frequency bin by its energy as PESQ and SI-SDR do.
+        ``"si_sdr"``: negative SI-SDR of the waveforms rebuilt (inverse STFT, noisy phase)
+        from the estimate and the clean magnitude, per frame
+        (:func:`skdenoise.model.si_sdr_loss`).
     magnitude_exponent : float, default=0.3
         Compression of the ``"magnitude"`` loss, within (0, 2]: 1 compares linear
         magnitudes (the closest to SNR and SI-SDR, which count energy); smaller values give
@@ -269,14 +272,22 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         n_val = min(n_val, len(batch) - 1)
         val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
 
+        phases = None
+        if self.loss == "si_sdr":  # the waveform loss rebuilds with the noisy phase
+            if batch.phases is None:
+                raise ValueError("loss='si_sdr' needs the phase: fit through the pipeline.")
+            phases = [phase_frames(p, settings) for p in batch.phases]
+
         def stack(indices):
             noisy = np.concatenate([batch.frames[i] for i in indices])
             clean = np.concatenate([targets[i] for i in indices])
-            return noisy, clean
+            if phases is None:
+                return noisy, clean
+            return noisy, clean, np.concatenate([phases[i] for i in indices])
 
         train = stack(train_idx)
         self.n_train_frames_ = len(train[0])
-        scales = Scales.fit(*train, **self._scale_params())
+        scales = Scales.fit(*train[:2], **self._scale_params())
         self._train(arch, settings, scales, train, stack(val_idx) if n_val else None, rng)
         return self
 
@@ -379,6 +390,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             seed,
             signature={"params": checkpoint_params(params), "settings": settings.__dict__},
             init_weights=init_weights,
+            settings=settings,
         )
         s = result.scales
         self.input_mean_, self.input_scale_, self.target_scale_ = (

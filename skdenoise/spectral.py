@@ -32,6 +32,7 @@ __all__ = [
     "join_frames",
     "log_magnitude_frames",
     "magnitude_to_db",
+    "phase_frames",
     "plan_chunks",
     "read_span",
     "split_frames",
@@ -342,6 +343,39 @@ def split_frames(spec_db: np.ndarray, settings: SpectralSettings) -> np.ndarray:
         spec_db = np.pad(spec_db, ((0, 0), (0, width - n_columns)), mode=mode)
     starts = frame_starts(n_columns, settings)
     return np.stack([spec_db[:, s : s + width] for s in starts])
+
+
+def phase_frames(phase: np.ndarray, settings: SpectralSettings) -> np.ndarray:
+    """Cut a recording's phase into the frames of :func:`split_frames` (same columns, the
+    same mirroring for a recording shorter than one frame).
+
+    Parameters
+    ----------
+    phase : ndarray of shape (n_freq, n_columns), complex64
+        Unit phasors (from :func:`analyse`).
+    settings : SpectralSettings
+
+    Returns
+    -------
+    ndarray of shape (n_frames, n_freq, frame_columns), complex64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.spectral import SpectralSettings, analyse, phase_frames
+    >>> settings = SpectralSettings(sample_rate=8000)
+    >>> x = np.random.default_rng(0).normal(0, 0.1, 20000).astype("float32")
+    >>> frames, phase = analyse(x, settings)
+    >>> phase_frames(phase, settings).shape == frames.shape
+    True
+    """
+    phase = np.asarray(phase, dtype=np.complex64)
+    n_columns = phase.shape[1]
+    width = settings.frame_columns
+    if n_columns < width:
+        mode = "symmetric" if n_columns > 1 else "edge"
+        phase = np.pad(phase, ((0, 0), (0, width - n_columns)), mode=mode)
+    return np.stack([phase[:, s : s + width] for s in frame_starts(n_columns, settings)])
 
 
 def frame_weight(settings: SpectralSettings) -> np.ndarray:

@@ -24,7 +24,7 @@ from .mixing import (
     fit_noise_length,
     mix_at_snr,
 )
-from .spectral import SpectralSettings, log_magnitude_frames
+from .spectral import SpectralSettings, analyse, log_magnitude_frames, phase_frames
 from .splits import train_dev_split
 
 logger = logging.getLogger("skdenoise.datasets")
@@ -83,13 +83,18 @@ class FrameSource(ABC):
             )
         return self.settings
 
-    def _pair_frames(self, noisy: np.ndarray, clean: np.ndarray):
+    def _pair_frames(self, noisy: np.ndarray, clean: np.ndarray, phase: bool = False):
         settings = self._require_settings()
-        return log_magnitude_frames(noisy, settings), log_magnitude_frames(clean, settings)
+        if not phase:
+            return log_magnitude_frames(noisy, settings), log_magnitude_frames(clean, settings)
+        noisy_db, phasors = analyse(noisy, settings)
+        return noisy_db, log_magnitude_frames(clean, settings), phase_frames(phasors, settings)
 
     @abstractmethod
-    def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(noisy_db, clean_db)`` frame stacks for one pass (epoch)."""
+    def frame_pairs(self, epoch: int = 0, phase: bool = False) -> Iterator[tuple]:
+        """Yield ``(noisy_db, clean_db)`` frame stacks for one pass (epoch); with
+        ``phase``, ``(noisy_db, clean_db, noisy_phase)`` (unit phasors per frame, for a
+        waveform-domain loss)."""
 
     @abstractmethod
     def split(self, fraction: float, random_state: int | None = None):
@@ -290,11 +295,12 @@ class MixtureStream(FrameSource):
                 noisy = self.augmentation.input_path(noisy, rng)
             yield noisy, clean, snr, row
 
-    def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(noisy_db, clean_db)`` frame stacks, one mixture at a time."""
+    def frame_pairs(self, epoch: int = 0, phase: bool = False) -> Iterator[tuple]:
+        """Yield ``(noisy_db, clean_db)`` frame stacks (and the noisy phase, with
+        ``phase``), one mixture at a time."""
         self._require_settings()
         for noisy, clean, _, _ in self.mixtures(epoch):
-            yield self._pair_frames(noisy, clean)
+            yield self._pair_frames(noisy, clean, phase)
 
     def _babble(self, row: dict, n_samples: int, rng: np.random.Generator) -> np.ndarray | None:
         """Babble: segments of 4-7 other speakers' utterances, each at unit active power."""
@@ -408,8 +414,9 @@ class ManifestStream(FrameSource):
             train = [self.rows[i] for i in sorted(order[k:])]
         return replace(self, rows=train), replace(self, rows=val, fixed=True)
 
-    def frame_pairs(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(noisy_db, clean_db)`` frame stacks, one file pair at a time."""
+    def frame_pairs(self, epoch: int = 0, phase: bool = False) -> Iterator[tuple]:
+        """Yield ``(noisy_db, clean_db)`` frame stacks (and the noisy phase, with
+        ``phase``), one file pair at a time."""
         self._require_settings()
         epoch = 0 if self.fixed else epoch
         order = np.random.default_rng([self.random_state or 0, epoch]).permutation(len(self.rows))
@@ -422,4 +429,4 @@ class ManifestStream(FrameSource):
                     f"{row['noisy_path']}: {len(noisy)} samples but its clean reference "
                     f"{row['clean_path']} has {len(clean)}."
                 )
-            yield self._pair_frames(noisy, clean)
+            yield self._pair_frames(noisy, clean, phase)

@@ -324,3 +324,16 @@ def test_stream_validation_split_holds_out_speakers_and_noise_files(corpus):
     )
     train, val = single.split(0.5, random_state=0)
     assert len(train.noise) == len(val.noise) == 1 and train.noise != val.noise
+
+
+def test_a_stream_gives_the_waveform_loss_its_phase(corpus, tiny_params):
+    from skdenoise import make_denoising_pipeline
+
+    stream = MixtureStream.from_sources(corpus / "speech", corpus / "noise", snrs=[0, 10])
+    settings = make_denoising_pipeline().named_steps["spec"].settings(RATE)
+    noisy_db, clean_db, phase = next(stream.with_settings(settings).frame_pairs(0, phase=True))
+    assert phase.shape == noisy_db.shape == clean_db.shape and phase.dtype == np.complex64
+    np.testing.assert_allclose(np.abs(phase), 1.0, atol=1e-5)  # unit phasors
+    params = {**tiny_params, "unet__loss": "si_sdr", "unet__validation_fraction": 0.3}
+    unet = make_denoising_pipeline(**params).fit(stream).named_steps["unet"]
+    assert np.isfinite(unet.history_["loss"]).all() and len(unet.history_["val_loss"]) == 2
