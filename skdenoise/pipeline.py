@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from .audio import PathLike, fit_length, read_recording, resample
 from .batch import WaveformList, is_frame_source
-from .engine import CHUNK_SECONDS, ChunkEngine
+from .engine import BATCH_FRAMES, CHUNK_SECONDS, ChunkEngine
 from .modelfile import (
     MODEL_FORMAT,
     MODEL_FORMAT_VERSION,
@@ -23,10 +23,17 @@ from .modelfile import (
 )
 from .regressor import UNetNoiseRegressor
 from .runner import INFERENCE_BATCH
-from .transformers import LogSpectrogram, PhaseKeeper, WaveformLoader, WaveformRebuilder
+from .transformers import (
+    LogSpectrogram,
+    PhaseKeeper,
+    WaveformLoader,
+    WaveformRebuilder,
+    warn_silent,
+)
 
 __all__ = [
     "DenoisingPipeline",
+    "engine_for",
     "load_model",
     "load_pretrained",
     "make_denoising_pipeline",
@@ -37,6 +44,54 @@ STEP_NAMES = ("load", "phase", "spec", "unet", "rebuild")
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 #: Shipped model file for each sample rate.
 PRETRAINED_FILES = {8000: "skdenoise-8k.npz", 16000: "skdenoise-16k.npz"}
+
+
+def engine_for(
+    pipe,
+    *,
+    dry: float | None = None,
+    bypass_snr_db: float | None = None,
+    chunk_seconds: float = CHUNK_SECONDS,
+    batch_frames: int = BATCH_FRAMES,
+) -> ChunkEngine:
+    """The inference engine of a fitted denoising pipeline (its network, spectral settings,
+    dry mix and SNR bypass, unless given): what ``predict`` and ``skdenoise denoise`` run.
+
+    Parameters
+    ----------
+    pipe : Pipeline
+        Fitted, with the steps of :func:`make_denoising_pipeline`.
+    dry, bypass_snr_db : float, optional
+        Override the ``rebuild`` step's.
+    chunk_seconds : float
+        Output seconds per chunk.
+    batch_frames : int
+        Frames gathered before each network call.
+
+    Returns
+    -------
+    ChunkEngine
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import load_pretrained
+    >>> from skdenoise.pipeline import engine_for
+    >>> engine_for(load_pretrained()).denoise([np.zeros(9000, "float32")])[0].shape
+    (9000,)
+    """
+    steps = pipe.named_steps
+    steps["unet"]._check_fitted()
+    rebuild = steps["rebuild"]
+    return ChunkEngine(
+        steps["unet"].denoise_frames,
+        steps["spec"].settings(int(steps["load"].sample_rate)),
+        dry=rebuild.dry if dry is None else dry,
+        bypass_snr_db=rebuild.bypass_snr_db if bypass_snr_db is None else bypass_snr_db,
+        chunk_seconds=chunk_seconds,
+        batch_frames=batch_frames,
+        model_batch=INFERENCE_BATCH,
+    )
 
 
 def _with_rate(recordings, sample_rate: int | None):
@@ -151,29 +206,13 @@ class DenoisingPipeline(Pipeline):
             length; ``sample_rate`` is their rate when they share one (else ``None``),
             ``rates`` each one's.
         """
-        import logging
-
         steps = self.named_steps
-        steps["unet"]._check_fitted()
         steps["load"]._check_params()
         steps["rebuild"]._check_params()
+        engine = engine_for(self, chunk_seconds=chunk_seconds)
         model_rate = int(steps["load"].sample_rate)
         waves, rates, names = self._recordings(X, sample_rate)
-        silent = [n for n, w in zip(names, waves) if not np.any(w)]
-        if silent:
-            logging.getLogger("skdenoise.transformers").warning(
-                "%d silent recording(s) (every sample zero), e.g. %s: they come out silent.",
-                len(silent),
-                silent[0],
-            )
-        engine = ChunkEngine(
-            steps["unet"].denoise_frames,
-            steps["spec"].settings(model_rate),
-            dry=steps["rebuild"].dry,
-            bypass_snr_db=steps["rebuild"].bypass_snr_db,
-            chunk_seconds=chunk_seconds,
-            model_batch=INFERENCE_BATCH,
-        )
+        warn_silent(names, waves)
         inputs = [
             w if r == model_rate else resample(w, r, model_rate) for w, r in zip(waves, rates)
         ]

@@ -34,8 +34,8 @@ from .audio import (
     commit_file,
     resample_to_file,
 )
-from .engine import BATCH_FRAMES, CHUNK_SECONDS, ChunkEngine, Job
-from .runner import INFERENCE_BATCH
+from .engine import BATCH_FRAMES, CHUNK_SECONDS, Job
+from .pipeline import engine_for
 
 logger = logging.getLogger(__name__)
 
@@ -120,22 +120,16 @@ class Denoiser:
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
     ):
-        steps = pipeline.named_steps
-        self.regressor = steps["unet"]
-        self.regressor._check_fitted()
-        self.sample_rate = int(steps["load"].sample_rate)
-        self.settings = steps["spec"].settings(self.sample_rate)
-        self.engine = ChunkEngine(
-            self.regressor.denoise_frames,
-            self.settings,
-            dry=steps["rebuild"].dry if dry is None else dry,
-            bypass_snr_db=steps["rebuild"].bypass_snr_db
-            if bypass_snr_db is None
-            else bypass_snr_db,
+        self.engine = engine_for(
+            pipeline,
+            dry=dry,
+            bypass_snr_db=bypass_snr_db,
             chunk_seconds=chunk_seconds,
             batch_frames=batch_frames,
-            model_batch=INFERENCE_BATCH,
         )
+        self.regressor = pipeline.named_steps["unet"]
+        self.settings = self.engine.settings
+        self.sample_rate = int(self.settings.sample_rate)
 
     def run(self, jobs: Iterable[Job], progress=None) -> None:
         """Process jobs with the engine (see :meth:`skdenoise.engine.ChunkEngine.run`)."""

@@ -26,6 +26,7 @@ __all__ = [
     "WaveformLoader",
     "WaveformRebuilder",
     "rebuild_waveforms",
+    "warn_silent",
 ]
 
 
@@ -53,6 +54,30 @@ def _expect(X, kind: type, step: str, before: str):
             f"{type(X).__name__}. Use make_denoising_pipeline(), or put {before} before it."
         )
     return X
+
+
+def warn_silent(names, waveforms) -> None:
+    """One warning for the silent recordings of a batch (they come out silent).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The recordings' names, for the message.
+    waveforms : sequence of ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.transformers import warn_silent
+    >>> warn_silent(["a.wav"], [np.ones(3)])  # nothing silent: no warning
+    """
+    silent = [name for name, w in zip(names, waveforms) if not np.any(w)]
+    if silent:
+        logger.warning(
+            "%d silent recording(s) (every sample zero), e.g. %s: they come out silent.",
+            len(silent),
+            silent[0],
+        )
 
 
 class WaveformLoader(_Stateless):
@@ -144,13 +169,7 @@ class WaveformLoader(_Stateless):
         # Silence in, silence out (as `skdenoise denoise` does with a silent file): one
         # silent recording must not abort a whole batch.
         waveforms, names = self._load(X, "X", allow_silent=True)
-        silent = [name for name, w in zip(names, waveforms) if not np.any(w)]
-        if silent:
-            logger.warning(
-                "%d silent recording(s) (every sample zero), e.g. %s: they come out silent.",
-                len(silent),
-                silent[0],
-            )
+        warn_silent(names, waveforms)
         return WaveformBatch(tuple(waveforms), int(self.sample_rate), tuple(names))
 
     def fit_transform(self, X, y=None, **fit_params) -> WaveformBatch:
