@@ -19,12 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
+from .batch import SpectrogramBatch
 from .model import Scales, build_unet, magnitude_loss, si_sdr_loss
 from .runner import jit_available
 
 logger = logging.getLogger("skdenoise.regressor")
 
-__all__ = ["FitResult", "FitSettings", "checkpoint_params", "train_network", "warm_start"]
+__all__ = [
+    "FitResult",
+    "FitSettings",
+    "checkpoint_params",
+    "split_recordings",
+    "stream_scales",
+    "train_network",
+    "training_targets",
+    "warm_start",
+]
 
 #: Frames in the shuffle buffer of a streamed training set.
 STREAM_SHUFFLE_FRAMES = 256
@@ -345,6 +355,127 @@ class _MonitorMixin:
         """Keep the best weights (with early stopping)."""
         if self.best_weights is not None and self.fit.early_stopping:
             model.set_weights(self.best_weights)
+
+
+# ----------------------------------------------------------------------------- the data
+
+
+def training_targets(X, y) -> tuple:
+    """The clean targets of a fit on a :class:`~skdenoise.batch.SpectrogramBatch`: those it
+    carries (a pipeline's fit), else ``y`` (clean frames shaped like ``X.frames``).
+
+    Parameters
+    ----------
+    X : SpectrogramBatch
+    y : SpectrogramBatch, sequence of ndarray, or None
+
+    Returns
+    -------
+    X : SpectrogramBatch
+    targets : tuple of ndarray of shape (n_frames_i, n_freq, frame_columns)
+
+    Raises
+    ------
+    TypeError, ValueError
+        ``X`` is not a batch, or there are no targets, or not one per recording.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise import LogSpectrogram, WaveformLoader
+    >>> from skdenoise.fitting import training_targets
+    >>> batch = LogSpectrogram().transform(WaveformLoader().transform([(np.ones(9000), 8000)]))
+    >>> len(training_targets(batch, [f - 3 for f in batch.frames])[1])
+    1
+    """
+    if not isinstance(X, SpectrogramBatch):
+        raise TypeError(
+            f"UNetNoiseRegressor.fit expects a SpectrogramBatch (the output of "
+            f"LogSpectrogram) or a frame source, got {type(X).__name__}. Use "
+            "make_denoising_pipeline() to train from audio."
+        )
+    targets = X.target_frames
+    if targets is None:
+        if isinstance(y, SpectrogramBatch):
+            targets = y.frames
+        elif (
+            y is not None
+            and all(isinstance(t, np.ndarray) and t.shape == f.shape for t, f in zip(y, X.frames))
+            and len(y) == len(X)
+        ):
+            targets = tuple(np.asarray(t, dtype=np.float32) for t in y)
+        else:
+            raise ValueError(
+                "no clean targets: X carries no target_frames and y is not a list of "
+                "clean log-magnitude frames shaped like X.frames. Fit the whole pipeline "
+                "(make_denoising_pipeline().fit(noisy, clean)) so that y goes through the "
+                "same STFT as X."
+            )
+    if len(targets) != len(X):
+        raise ValueError(f"X has {len(X)} recordings but {len(targets)} targets.")
+    return X, targets
+
+
+def split_recordings(n: int, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training and validation recordings: whole recordings are held out
+    (none has frames on both sides); no validation with fewer than two.
+
+    Parameters
+    ----------
+    n : int
+        Recordings.
+    fraction : float
+        Share held out for validation.
+    rng : numpy.random.RandomState
+
+    Returns
+    -------
+    train, validation : ndarray of int, sorted
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.fitting import split_recordings
+    >>> [len(i) for i in split_recordings(10, 0.2, np.random.RandomState(0))]
+    [8, 2]
+    """
+    order = rng.permutation(n)
+    n_val = min(round(fraction * n) if n >= 2 else 0, n - 1)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def stream_scales(source, n_frames: int, **scale_params) -> Scales:
+    """:class:`~skdenoise.model.Scales` from the first ``n_frames`` frames of a frame source
+    (a bounded sample: a streamed set is never held in memory).
+
+    Parameters
+    ----------
+    source : frame source
+    n_frames : int
+        Frames to sample (at least).
+    **scale_params
+        ``output_activation`` and ``max_attenuation_db`` (:meth:`Scales.fit`).
+
+    Returns
+    -------
+    Scales
+
+    Examples
+    --------
+    >>> from skdenoise.fitting import stream_scales
+    >>> # stream_scales(MixtureStream(...).with_settings(settings), 512,
+    >>> #               output_activation="sigmoid", max_attenuation_db=40.0)
+    """
+    noisy_sample, clean_sample, n = [], [], 0
+    for noisy, clean in source.frame_pairs(epoch=0):
+        noisy_sample.append(noisy)
+        clean_sample.append(clean)
+        n += len(noisy)
+        if n >= n_frames:
+            break
+    if not noisy_sample:
+        raise ValueError("the frame source yielded no frames.")
+    return Scales.fit(np.concatenate(noisy_sample), np.concatenate(clean_sample), **scale_params)
 
 
 # ----------------------------------------------------------------------------- the loop

@@ -24,7 +24,7 @@ import numpy as np
 
 from .model import MAGNITUDE_EXPONENT
 
-__all__ = ["LOSSES", "RECIPE", "REFERENCE", "check_params"]
+__all__ = ["LOSSES", "RECIPE", "REFERENCE", "architecture", "check_params"]
 
 #: The training losses.
 LOSSES = ("huber", "mse", "mae", "magnitude", "si_sdr")
@@ -90,7 +90,7 @@ def check_params(p: dict) -> None:
     >>> check_params({**params, "loss": "l3"})
     Traceback (most recent call last):
     ...
-    ValueError: loss must be one of ('huber', 'mse', 'mae', 'magnitude'), got 'l3'.
+    ValueError: loss must be one of ('huber', 'mse', 'mae', 'magnitude', 'si_sdr'), got 'l3'.
     """
     if p["loss"] not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {p['loss']!r}.")
@@ -133,3 +133,38 @@ def check_params(p: dict) -> None:
             "output_activation='sigmoid' maps the output to (0, max_attenuation_db): "
             "give max_attenuation_db (e.g. 40)."
         )
+
+
+def architecture(frame_shape: tuple[int, int], p: dict) -> dict:
+    """The network's arguments (:func:`skdenoise.model.build_unet`) for frames of
+    ``frame_shape`` and the estimator's parameters ``p``.
+
+    Parameters
+    ----------
+    frame_shape : (int, int)
+        Frequency bins and columns of a frame.
+    p : dict
+        ``UNetNoiseRegressor.get_params()``.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from skdenoise.recipe import RECIPE, architecture
+    >>> architecture((128, 128), RECIPE)["patch_size"]
+    2
+    """
+    return {
+        "n_freq": int(frame_shape[0]),
+        "n_columns": int(frame_shape[1]),
+        "filters": int(p["filters"]),
+        "depth": int(p["depth"]),
+        "dropout": float(p["dropout"]),
+        "kernel_size": int(p["kernel_size"]),
+        "patch_size": int(p["patch_size"]),
+        "output_activation": None
+        if p["output_activation"] in (None, "linear")
+        else p["output_activation"],
+    }

@@ -22,9 +22,17 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 
 from .batch import SpectrogramBatch, is_frame_source
-from .fitting import FitSettings, checkpoint_params, train_network, warm_start
+from .fitting import (
+    FitSettings,
+    checkpoint_params,
+    split_recordings,
+    stream_scales,
+    train_network,
+    training_targets,
+    warm_start,
+)
 from .model import Scales, apply_noise_estimate, build_unet, check_architecture
-from .recipe import REFERENCE, check_params
+from .recipe import REFERENCE, architecture, check_params
 from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings, phase_frames
 
@@ -224,19 +232,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         check_params(self.get_params())
 
     def _architecture(self, settings: SpectralSettings) -> dict:
-        n_freq, n_columns = settings.frame_shape
-        return {
-            "n_freq": int(n_freq),
-            "n_columns": int(n_columns),
-            "filters": int(self.filters),
-            "depth": int(self.depth),
-            "dropout": float(self.dropout),
-            "kernel_size": int(self.kernel_size),
-            "patch_size": int(self.patch_size),
-            "output_activation": None
-            if self.output_activation in (None, "linear")
-            else self.output_activation,
-        }
+        return architecture(settings.frame_shape, self.get_params())
 
     # ------------------------------------------------------------------ fitting
 
@@ -261,16 +257,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         if is_frame_source(X):
             return self._fit_stream(X, rng)
-        batch, targets = self._training_pairs(X, y)
+        batch, targets = training_targets(X, y)
         settings = batch.settings
         arch = self._architecture(settings)
         check_architecture(**arch)
-        order = rng.permutation(len(batch))
-        n_val = round(self.validation_fraction * len(batch))
-        if len(batch) < 2:
-            n_val = 0
-        n_val = min(n_val, len(batch) - 1)
-        val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+        train_idx, val_idx = split_recordings(len(batch), self.validation_fraction, rng)
+        n_val = len(val_idx)
 
         phases = None
         if self.loss == "si_sdr":  # the waveform loss rebuilds with the noisy phase
@@ -291,36 +283,6 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self._train(arch, settings, scales, train, stack(val_idx) if n_val else None, rng)
         return self
 
-    def _training_pairs(self, X, y):
-        if not isinstance(X, SpectrogramBatch):
-            raise TypeError(
-                f"UNetNoiseRegressor.fit expects a SpectrogramBatch (the output of "
-                f"LogSpectrogram) or a frame source, got {type(X).__name__}. Use "
-                "make_denoising_pipeline() to train from audio."
-            )
-        targets = X.target_frames
-        if targets is None:
-            if isinstance(y, SpectrogramBatch):
-                targets = y.frames
-            elif (
-                y is not None
-                and all(
-                    isinstance(t, np.ndarray) and t.shape == f.shape for t, f in zip(y, X.frames)
-                )
-                and len(y) == len(X)
-            ):
-                targets = tuple(np.asarray(t, dtype=np.float32) for t in y)
-            else:
-                raise ValueError(
-                    "no clean targets: X carries no target_frames and y is not a list of "
-                    "clean log-magnitude frames shaped like X.frames. Fit the whole pipeline "
-                    "(make_denoising_pipeline().fit(noisy, clean)) so that y goes through the "
-                    "same STFT as X."
-                )
-        if len(targets) != len(X):
-            raise ValueError(f"X has {len(X)} recordings but {len(targets)} targets.")
-        return X, targets
-
     def _scale_params(self) -> dict:
         return {
             "output_activation": self.output_activation,
@@ -336,20 +298,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
             )
         arch = self._architecture(settings)
         seed, train_src, val_src = self._split_stream(source, rng)
-        # Scales from a bounded sample of the stream.
-        noisy_sample, clean_sample, n = [], [], 0
-        for noisy, clean in train_src.frame_pairs(epoch=0):
-            noisy_sample.append(noisy)
-            clean_sample.append(clean)
-            n += len(noisy)
-            if n >= STREAM_SCALE_FRAMES:
-                break
-        if not noisy_sample:
-            raise ValueError("the frame source yielded no frames.")
-        scales = Scales.fit(
-            np.concatenate(noisy_sample), np.concatenate(clean_sample), **self._scale_params()
-        )
-        del noisy_sample, clean_sample
+        scales = stream_scales(train_src, STREAM_SCALE_FRAMES, **self._scale_params())
         self.n_train_frames_ = int(train_src.n_frames_hint() or 0)
         self._train(arch, settings, scales, train_src, val_src, rng, seed=seed)
         return self
