@@ -104,7 +104,7 @@ def main() -> None:
     )
     sklearn.set_config(enable_metadata_routing=True)
     searched = load_model(args.model)
-    searched.set_params(unet=FrozenEstimator(searched.named_steps["unet"]))
+    searched.set_params(unet=FrozenEstimator(searched.named_steps["unet"]), load__array_rate=rate)
     wer = make_asr_scorer("wer", WhisperTranscriber()).set_score_request(transcripts=True)
     search = GridSearchCV(
         searched,

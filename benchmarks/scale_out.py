@@ -52,6 +52,7 @@ def time_search(workers: int, args) -> float:
     noisy, clean = _synthetic(args.recordings, args.seconds, 8000)
     search = GridSearchCV(
         make_denoising_pipeline(
+            load__array_rate=8000,
             unet__filters=8,
             unet__depth=3,
             unet__epochs=args.epochs,

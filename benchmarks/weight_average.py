@@ -94,7 +94,8 @@ def selection_sets(speech, noise, rate: int, n: int, seed: int):
 def score(pipe, pairs, rate: int) -> dict:
     from skdenoise import metrics
 
-    outputs = pipe.predict([x for x, _ in pairs]) if pipe is not None else [x for x, _ in pairs]
+    noisy = [x for x, _ in pairs]
+    outputs = pipe.predict(noisy, sample_rate=rate) if pipe is not None else noisy
     values: dict[str, list[float]] = {"pesq": [], "stoi": [], "si_sdr": []}
     for (_, clean), out in zip(pairs, outputs):
         for name, fn in (
