@@ -33,7 +33,13 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "**
 autosummary_generate = True
 autosummary_ignore_module_all = False  # __all__ decides what is public
 autodoc_typehints = "none"
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {
+    "members": True,
+    "inherited-members": False,
+    # scikit-learn generates these on estimators whose fit/predict/score take metadata.
+    "exclude-members": "set_fit_request,set_predict_request,set_score_request,"
+    "set_transform_request",
+}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
