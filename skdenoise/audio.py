@@ -37,10 +37,13 @@ __all__ = [
     "check_recordings",
     "commit_file",
     "fit_length",
+    "load_at_rates",
+    "load_recordings",
     "load_waveforms",
     "read_audio",
     "read_recording",
     "read_segment",
+    "read_span",
     "resample",
     "resample_to_file",
     "to_waveform",
@@ -579,7 +582,7 @@ def load_waveforms(
 
         iterator = tqdm(iterator, total=len(items), desc=f"loading {what}", unit="file")
     for i, item in iterator:
-        name = str(item) if is_path(item) else f"{what}[{i}]"
+        name = _item_name(item, i, what)
         waveforms.append(
             to_waveform(
                 item,
@@ -591,6 +594,111 @@ def load_waveforms(
         )
         names.append(name)
     return waveforms, names
+
+
+def _item_name(item: Any, index: int, what: str) -> str:
+    """A recording in messages: its path, or ``"<what>[<index>]"`` for an array."""
+    return str(item) if is_path(item) else f"{what}[{index}]"
+
+
+def load_recordings(
+    recordings: Sequence[Recording],
+    *,
+    array_rate: int | None,
+    what: str = "X",
+    allow_silent: bool = False,
+) -> tuple[list[np.ndarray], list[int], list[str]]:
+    """Load many recordings each at its own rate, with :func:`read_recording`.
+
+    Parameters
+    ----------
+    recordings : sequence of path, ndarray or (ndarray, int)
+    array_rate : int or None
+        Rate of bare arrays; ``None`` makes them an error.
+    what : str
+        Name used in error messages.
+    allow_silent : bool
+        Accept all-zero recordings.
+
+    Returns
+    -------
+    waveforms : list of ndarray of shape (n_samples,)
+    rates : list of int
+    names : list of str
+        The path of each file, or ``"<what>[i]"`` for an array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import load_recordings
+    >>> waves, rates, names = load_recordings([(np.ones(4) / 2, 16000)], array_rate=None)
+    >>> rates, names
+    ([16000], ['X[0]'])
+    """
+    waveforms, rates, names = [], [], []
+    for i, item in enumerate(check_recordings(recordings, what=what)):
+        name = _item_name(item, i, what)
+        waveform, rate = read_recording(
+            item, array_rate=array_rate, name=name, allow_silent=allow_silent
+        )
+        waveforms.append(waveform)
+        rates.append(rate)
+        names.append(name)
+    return waveforms, rates, names
+
+
+def load_at_rates(
+    recordings: Sequence[Recording],
+    rates: Sequence[int],
+    *,
+    array_rate: int | str | None = AT_TARGET,
+    what: str = "y",
+    allow_silent: bool = True,
+) -> list[np.ndarray]:
+    """Load references, each at its own rate (that of the prediction it goes with).
+
+    Parameters
+    ----------
+    recordings : sequence of path, ndarray or (ndarray, int)
+        One per rate.
+    rates : sequence of int
+        The rate of each result, in Hz.
+    array_rate : int, None or "target"
+        Rate of bare arrays (see :func:`to_waveform`; ``"target"``: each one's rate).
+    what : str
+        Name used in error messages.
+    allow_silent : bool
+        Accept all-zero recordings.
+
+    Returns
+    -------
+    list of ndarray of shape (n_samples,), float32
+
+    Raises
+    ------
+    ValueError
+        Not one recording per rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import load_at_rates
+    >>> [len(w) for w in load_at_rates([(np.ones(16000) / 2, 16000)], [8000])]
+    [8000]
+    """
+    items = list(recordings)
+    if len(items) != len(rates):
+        raise ValueError(f"{len(rates)} predictions but {len(items)} references in {what}.")
+    return [
+        to_waveform(
+            item,
+            sample_rate=int(rate),
+            name=_item_name(item, i, what),
+            allow_silent=allow_silent,
+            array_rate=array_rate,
+        )
+        for i, (item, rate) in enumerate(zip(items, rates))
+    ]
 
 
 def read_segment(
@@ -904,6 +1012,33 @@ def write_wav(
 BLOCK = 1 << 16
 
 
+def read_span(waveform: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Samples ``[start, stop)`` of ``waveform``, zero outside it.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+    start, stop : int
+        May reach outside ``[0, n_samples)``.
+
+    Returns
+    -------
+    ndarray of shape (stop - start,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.audio import read_span
+    >>> read_span(np.array([1.0, 2.0, 3.0]), -1, 2).tolist()
+    [0.0, 1.0, 2.0]
+    """
+    out = np.zeros(stop - start, dtype=np.float32)
+    lo, hi = max(start, 0), min(stop, len(waveform))
+    if lo < hi:
+        out[lo - start : hi - start] = waveform[lo:hi]
+    return out
+
+
 class ArrayReader:
     """Ranged reads of an in-memory waveform, zero outside it (``read(start, stop)``).
 
@@ -924,11 +1059,7 @@ class ArrayReader:
         self.n = len(self.waveform)
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        out = np.zeros(stop - start, dtype=np.float32)
-        lo, hi = max(start, 0), min(stop, self.n)
-        if lo < hi:
-            out[lo - start : hi - start] = self.waveform[lo:hi]
-        return out
+        return read_span(self.waveform, start, stop)
 
     def close(self) -> None:
         pass

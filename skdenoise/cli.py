@@ -544,18 +544,23 @@ def _load_model(
     return pipe
 
 
+def _file_rate(path) -> int | None:
+    """A file's rate, ``None`` if it cannot be read (whoever reads it reports why, with its
+    name)."""
+    import soundfile as sf
+
+    try:
+        return int(sf.info(path).samplerate)
+    except Exception:  # reported later, with the file's name
+        return None
+
+
 def _model_rate_for(path: Path) -> int:
     """The shipped model's rate for this file (the lowest one if it cannot be read: the
     denoiser then reports the file's problem)."""
-    import soundfile as sf
-
     from .pipeline import pretrained_rate_for
 
-    try:
-        rate = sf.info(path).samplerate
-    except Exception:  # reported by the denoiser, with the file's name
-        rate = 0
-    return pretrained_rate_for(rate)
+    return pretrained_rate_for(_file_rate(path) or 0)
 
 
 def _files_rate(paths) -> int:
@@ -563,14 +568,7 @@ def _files_rate(paths) -> int:
     none can be read: the evaluation then reports each file's problem)."""
     from collections import Counter
 
-    import soundfile as sf
-
-    rates: Counter = Counter()
-    for path in paths:
-        try:
-            rates[sf.info(path).samplerate] += 1
-        except Exception:  # reported by the evaluation, with the file's name
-            continue
+    rates = Counter(r for r in map(_file_rate, paths) if r is not None)
     if not rates:
         return 8000
     rate, _ = rates.most_common(1)[0]

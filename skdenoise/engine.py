@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,7 +75,6 @@ class Job:
     emit: Callable[[np.ndarray, bool], None]
     finish: Callable[[], None]
     fail: Callable[[str], None]
-    plans: list = field(default_factory=list)
     failed: bool = False
     done: bool = False
 

@@ -555,7 +555,14 @@ class FitResult:
 
 
 #: Parameters that may change between a run and its resumption.
-_VOLATILE = ("epochs", "verbose", "checkpoint_path", "patience", "early_stopping")
+_VOLATILE = (
+    "epochs",
+    "verbose",
+    "checkpoint_path",
+    "patience",
+    "early_stopping",
+    "lr_reduce_patience",
+)
 
 
 def checkpoint_params(params: dict) -> dict:
@@ -582,7 +589,7 @@ def checkpoint_params(params: dict) -> dict:
     >>> "epochs" in params, params["random_state"]
     (False, '0')
     """
-    params = {k: v for k, v in params.items() if k not in (*_VOLATILE, "lr_reduce_patience")}
+    params = {k: v for k, v in params.items() if k not in _VOLATILE}
     params.pop("distribute", None)
     if params.get("precision") == "float32":
         params.pop("precision")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from .audio import PathLike, fit_length, read_recording, resample
+from .audio import PathLike, fit_length, load_at_rates, load_recordings, resample
 from .batch import WaveformList, is_frame_source
 from .engine import BATCH_FRAMES, CHUNK_SECONDS, ChunkEngine
 from .modelfile import (
@@ -172,18 +172,9 @@ class DenoisingPipeline(Pipeline):
         steps["unet"].fit(source.with_settings(steps["spec"].settings(source.sample_rate)))
         return self
 
-    def _recordings(self, X, sample_rate: int | None, what: str = "X"):
-        from .audio import check_recordings, is_path
-
-        array_rate = sample_rate if sample_rate is not None else self.named_steps["load"].array_rate
-        waves, rates, names = [], [], []
-        for i, item in enumerate(check_recordings(X, what=what)):
-            name = str(item) if is_path(item) else f"{what}[{i}]"
-            wave, rate = read_recording(item, array_rate=array_rate, name=name, allow_silent=True)
-            waves.append(wave)
-            rates.append(rate)
-            names.append(name)
-        return waves, rates, names
+    def _array_rate(self, sample_rate: int | None) -> int | None:
+        """The rate of bare arrays: the argument, else ``load__array_rate``."""
+        return sample_rate if sample_rate is not None else self.named_steps["load"].array_rate
 
     def predict(
         self, X, *, sample_rate: int | None = None, chunk_seconds: float = CHUNK_SECONDS
@@ -208,10 +199,11 @@ class DenoisingPipeline(Pipeline):
         """
         steps = self.named_steps
         steps["load"]._check_params()
-        steps["rebuild"]._check_params()
-        engine = engine_for(self, chunk_seconds=chunk_seconds)
+        engine = engine_for(self, chunk_seconds=chunk_seconds)  # checks dry and bypass
         model_rate = int(steps["load"].sample_rate)
-        waves, rates, names = self._recordings(X, sample_rate)
+        waves, rates, names = load_recordings(
+            X, array_rate=self._array_rate(sample_rate), allow_silent=True
+        )
         warn_silent(names, waves)
         inputs = [
             w if r == model_rate else resample(w, r, model_rate) for w, r in zip(waves, rates)
@@ -241,23 +233,16 @@ class DenoisingPipeline(Pipeline):
         float
             Higher is better.
         """
-        from .audio import to_waveform
         from .metrics import METRICS
 
         predictions = self.predict(X, sample_rate=sample_rate)
-        references = list(y)
-        if len(references) != len(predictions):
-            raise ValueError(
-                f"{len(predictions)} predictions but {len(references)} references in y."
-            )
-        array_rate = sample_rate if sample_rate is not None else self.named_steps["load"].array_rate
+        references = load_at_rates(
+            y, predictions.rates, array_rate=self._array_rate(sample_rate), allow_silent=False
+        )
         si_sdr = METRICS["si_sdr"]
-        values = []
-        for i, (ref, pred, rate) in enumerate(zip(references, predictions, predictions.rates)):
-            clean = to_waveform(
-                ref, sample_rate=rate, name=f"y[{i}]", allow_silent=False, array_rate=array_rate
-            )
-            values.append(si_sdr(clean, pred, rate))
+        values = [
+            si_sdr(r, p, rate) for r, p, rate in zip(references, predictions, predictions.rates)
+        ]
         return float(np.mean(values))
 
 

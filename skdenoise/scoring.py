@@ -37,7 +37,7 @@ from sklearn.metrics import make_scorer
 
 from . import metrics
 from .asr import CachedTranscriber, as_transcriber
-from .audio import load_waveforms
+from .audio import load_at_rates
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +78,7 @@ def _rates(y_pred, sample_rate: int | None) -> list[int]:
 
 def _references(y_true, rates: list[int]) -> list[np.ndarray]:
     """The clean references, each at its prediction's rate (bare arrays are at it)."""
-    items = list(y_true)
-    if len(items) != len(rates):
-        raise ValueError(f"{len(rates)} predictions but {len(items)} references in y.")
-    return [
-        load_waveforms([item], sample_rate=rate, what=f"y[{i}]", allow_silent=True)[0][0]
-        for i, (item, rate) in enumerate(zip(items, rates))
-    ]
+    return load_at_rates(y_true, rates)
 
 
 def signal_score(

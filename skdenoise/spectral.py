@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import fit_length
+from .audio import fit_length, read_span
 
 __all__ = [
     "ChunkPlan",
@@ -34,7 +34,6 @@ __all__ = [
     "magnitude_to_db",
     "phase_frames",
     "plan_chunks",
-    "read_span",
     "split_frames",
     "stft",
     "synthesise",
@@ -335,14 +334,18 @@ def split_frames(spec_db: np.ndarray, settings: SpectralSettings) -> np.ndarray:
     >>> split_frames(magnitude_to_db(np.abs(stft(x, settings)), settings), settings).shape
     (3, 128, 128)
     """
-    spec_db = np.asarray(spec_db, dtype=np.float32)
-    n_columns = spec_db.shape[1]
+    return _cut_frames(np.asarray(spec_db, dtype=np.float32), settings)
+
+
+def _cut_frames(columns: np.ndarray, settings: SpectralSettings) -> np.ndarray:
+    """Frames of ``frame_columns`` columns at :func:`frame_starts`, a recording shorter than
+    one frame padded by mirroring its columns (any dtype: log-magnitudes or phasors)."""
+    n_columns = columns.shape[1]
     width = settings.frame_columns
     if n_columns < width:
         mode = "symmetric" if n_columns > 1 else "edge"
-        spec_db = np.pad(spec_db, ((0, 0), (0, width - n_columns)), mode=mode)
-    starts = frame_starts(n_columns, settings)
-    return np.stack([spec_db[:, s : s + width] for s in starts])
+        columns = np.pad(columns, ((0, 0), (0, width - n_columns)), mode=mode)
+    return np.stack([columns[:, s : s + width] for s in frame_starts(n_columns, settings)])
 
 
 def phase_frames(phase: np.ndarray, settings: SpectralSettings) -> np.ndarray:
@@ -369,13 +372,7 @@ def phase_frames(phase: np.ndarray, settings: SpectralSettings) -> np.ndarray:
     >>> phase_frames(phase, settings).shape == frames.shape
     True
     """
-    phase = np.asarray(phase, dtype=np.complex64)
-    n_columns = phase.shape[1]
-    width = settings.frame_columns
-    if n_columns < width:
-        mode = "symmetric" if n_columns > 1 else "edge"
-        phase = np.pad(phase, ((0, 0), (0, width - n_columns)), mode=mode)
-    return np.stack([phase[:, s : s + width] for s in frame_starts(n_columns, settings)])
+    return _cut_frames(np.asarray(phase, dtype=np.complex64), settings)
 
 
 def frame_weight(settings: SpectralSettings) -> np.ndarray:
@@ -604,7 +601,8 @@ def analyse_chunk(
     Examples
     --------
     >>> import numpy as np
-    >>> from skdenoise.spectral import SpectralSettings, analyse_chunk, plan_chunks, read_span
+    >>> from skdenoise.audio import read_span
+    >>> from skdenoise.spectral import SpectralSettings, analyse_chunk, plan_chunks
     >>> settings = SpectralSettings(sample_rate=8000)
     >>> x = np.random.default_rng(0).normal(0, 0.1, 40000).astype("float32")
     >>> plan = plan_chunks(len(x), settings, 16000)[1]
@@ -646,8 +644,9 @@ def synthesise_chunk(
     Examples
     --------
     >>> import numpy as np
+    >>> from skdenoise.audio import read_span
     >>> from skdenoise.spectral import (SpectralSettings, analyse_chunk, plan_chunks,
-    ...                                 read_span, synthesise_chunk)
+    ...                                 synthesise_chunk)
     >>> settings = SpectralSettings(sample_rate=8000)
     >>> x = np.random.default_rng(0).normal(0, 0.1, 40000).astype("float32")
     >>> parts = []
@@ -665,33 +664,6 @@ def synthesise_chunk(
     # of the recording, past the last window.
     origin = plan.ca * settings.hop_length - settings.n_fft // 2
     return fit_length(wave[plan.a - origin :], plan.b - plan.a)
-
-
-def read_span(waveform: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Samples ``[start, stop)`` of ``waveform``, zero outside it.
-
-    Parameters
-    ----------
-    waveform : ndarray of shape (n_samples,)
-    start, stop : int
-        May reach outside ``[0, n_samples)``.
-
-    Returns
-    -------
-    ndarray of shape (stop - start,), float32
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdenoise.spectral import read_span
-    >>> read_span(np.array([1.0, 2.0, 3.0]), -1, 2).tolist()
-    [0.0, 1.0, 2.0]
-    """
-    out = np.zeros(stop - start, dtype=np.float32)
-    lo, hi = max(start, 0), min(stop, len(waveform))
-    if lo < hi:
-        out[lo - start : hi - start] = waveform[lo:hi]
-    return out
 
 
 def analyse(
