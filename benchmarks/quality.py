@@ -7,7 +7,7 @@
 Every system is scored by the code of ``skdenoise evaluate``, on the same files, at the
 manifest's rate (8 kHz: narrowband PESQ; 16 kHz: wideband): PESQ, STOI, SI-SDR and DNSMOS
 OVRL (reference-free, at 16 kHz) on every mixture; WER, MER and WIL of two recognisers --
-Whisper tiny.en (``skdenoise[whisper]``, greedy, int8) and PocketSphinx -- on the mixtures
+Whisper tiny.en (``skdenoise[whisper]``, greedy with the loop guard, int8) and PocketSphinx -- on the mixtures
 with a reference transcript (``--asr transcribed``, the default), or on all of them against
 each recogniser's transcript of the clean reference (``--asr all``).
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import builtins
 import importlib.util
+import zlib
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -61,6 +63,49 @@ def test_transcript_cache_keys_differ_by_recogniser(tmp_path):
     other_model = CachedTranscriber(WhisperTranscriber(model=str(tmp_path)), path=path)
     assert other_model._file_key(key) != whisper._file_key(key)
     assert "tiny.en" in repr(WhisperTranscriber()) and "greedy" in repr(WhisperTranscriber())
+
+
+class _LoopingWhisper:
+    """Stands in for faster-whisper's model: greedy decoding loops, the guarded one does not."""
+
+    def __init__(self, loops=True):
+        self.loops = loops
+        self.calls = []
+
+    def transcribe(self, audio, **options):
+        self.calls.append(options)
+        guarded = options.get("no_repeat_ngram_size")
+        text = "stop " * 100 if self.loops and not guarded else "stop the car"
+        ratio = len(text.encode()) / len(zlib.compress(text.encode()))
+        return iter([SimpleNamespace(text=text, compression_ratio=ratio)]), None
+
+
+@pytest.mark.parametrize("guard", [True, False])
+def test_whisper_loop_guard_redecodes_only_a_failed_decode(guard, tmp_path):
+    """A segment over Whisper's compression ratio is decoded again without repeated trigrams;
+    with the guard off, or for a decode that passes, plain greedy decoding stands."""
+    whisper = WhisperTranscriber(loop_guard=guard)
+    fake = whisper._local.model = _LoopingWhisper()
+    text = whisper.transcribe(syllables(rate=16000), 16000)
+    if guard:
+        assert text == "stop the car"
+        assert [c.get("no_repeat_ngram_size") for c in fake.calls] == [None, 3]
+        assert all(c["beam_size"] == 1 and c["temperature"] == 0.0 for c in fake.calls)
+    else:
+        assert text.split() == ["stop"] * 100 and len(fake.calls) == 1
+    # The cache tells the two apart.
+    key = CachedTranscriber.key(syllables(rate=16000), 16000)
+    path = tmp_path / "transcripts.jsonl"
+    plain = CachedTranscriber(WhisperTranscriber(loop_guard=False), path=path)
+    guarded = CachedTranscriber(WhisperTranscriber(), path=path)
+    assert plain._file_key(key) != guarded._file_key(key)
+
+
+def test_whisper_loop_guard_leaves_a_good_decode_alone():
+    whisper = WhisperTranscriber()
+    fake = whisper._local.model = _LoopingWhisper(loops=False)
+    assert whisper.transcribe(syllables(rate=16000), 16000) == "stop the car"
+    assert len(fake.calls) == 1
 
 
 def test_missing_whisper_extra_is_named(monkeypatch):
