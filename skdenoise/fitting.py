@@ -20,7 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from .batch import SpectrogramBatch
-from .model import Scales, build_unet, magnitude_loss, si_sdr_loss
+from .model import (
+    WAVEFORM_LOSSES,
+    WAVEFORM_WEIGHT,
+    Scales,
+    build_unet,
+    magnitude_loss,
+    si_sdr_loss,
+    weighted_sum,
+)
 from .runner import jit_available
 
 logger = logging.getLogger("skdenoise.regressor")
@@ -668,18 +676,22 @@ def _compiled_network(
         model.set_weights(init_weights)
     # The sigmoid gain mask bounds the estimate itself; other outputs are clipped here.
     bound = None if fit.output_activation == "sigmoid" else fit.max_attenuation_db
+    magnitude = magnitude_loss(
+        scales.target_scale, exponent=float(fit.magnitude_exponent), max_attenuation_db=bound
+    )
+    waveform = si_sdr_loss(
+        scales.target_scale,
+        n_fft=settings.n_fft,
+        hop_length=settings.hop_length,
+        max_attenuation_db=bound,
+        floor_db=settings.floor_db,
+    )
     if fit.loss == "magnitude":
-        loss = magnitude_loss(
-            scales.target_scale, exponent=float(fit.magnitude_exponent), max_attenuation_db=bound
-        )
+        loss = magnitude
     elif fit.loss == "si_sdr":
-        loss = si_sdr_loss(
-            scales.target_scale,
-            n_fft=settings.n_fft,
-            hop_length=settings.hop_length,
-            max_attenuation_db=bound,
-            floor_db=settings.floor_db,
-        )
+        loss = waveform
+    elif fit.loss == "magnitude+si_sdr":
+        loss = weighted_sum({magnitude: 1.0, waveform: WAVEFORM_WEIGHT})
     else:
         loss = {
             "huber": keras.losses.Huber(delta=1.0),
@@ -701,7 +713,7 @@ def _keras_data(data, fit: FitSettings, scales: Scales, seed: int, *, train: boo
     source streamed pass by pass. Returns ``(dataset, steps)``."""
     batch = int(fit.batch_size)
 
-    phase = fit.loss == "si_sdr"
+    phase = fit.loss in WAVEFORM_LOSSES
 
     def pair(noisy, clean, noisy_phase=None):
         return scales.training_pair(
@@ -753,7 +765,7 @@ def train_network(
         Of the training data (a checkpoint's, if one is resumed, take their place).
     train, val : tuple of ndarray, frame source, or None (``val``)
         ``(noisy_db, clean_db)`` frames of shape (n, n_freq, n_columns) (and the noisy
-        phase's, complex, for ``loss="si_sdr"``), or a frame source
+        phase's, complex, for the waveform losses), or a frame source
         (:mod:`skdenoise.streams`).
     seed : int
         Seeds the weights, dropout and every epoch's batches.
@@ -763,7 +775,7 @@ def train_network(
     init_weights : list of ndarray, optional
         Start from these weights (:func:`warm_start`).
     settings : SpectralSettings, optional
-        Of the frames (needed by the waveform loss, ``loss="si_sdr"``).
+        Of the frames (needed by the waveform losses, ``"si_sdr"`` and ``"magnitude+si_sdr"``).
 
     Returns
     -------

@@ -27,7 +27,7 @@ from .model import MAGNITUDE_EXPONENT
 __all__ = ["LOSSES", "RECIPE", "REFERENCE", "architecture", "check_params"]
 
 #: The training losses.
-LOSSES = ("huber", "mse", "mae", "magnitude", "si_sdr")
+LOSSES = ("huber", "mse", "mae", "magnitude", "si_sdr", "magnitude+si_sdr")
 
 #: Network and fitting defaults of the reference method (``UNetNoiseRegressor()``).
 REFERENCE: dict = {

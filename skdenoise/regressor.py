@@ -31,7 +31,7 @@ from .fitting import (
     training_targets,
     warm_start,
 )
-from .model import Scales, apply_noise_estimate, build_unet, check_architecture
+from .model import WAVEFORM_LOSSES, Scales, apply_noise_estimate, build_unet, check_architecture
 from .recipe import REFERENCE, architecture, check_params
 from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings, phase_frames
@@ -76,14 +76,16 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
     patch_size : {1, 2, 4}, default=1
         Space-to-depth folding before the first level (1: the reference; 2: about twice as
         fast on a CPU).
-    loss : {"huber", "mse", "mae", "magnitude", "si_sdr"}, default="huber"
+    loss : {"huber", "mse", "mae", "magnitude", "si_sdr", "magnitude+si_sdr"}, default="huber"
         ``"huber"``, ``"mse"``, ``"mae"``: on the scaled noise log-magnitude (the reference
         uses Huber). ``"magnitude"``: squared error between power-law compressed
         (``|X|**magnitude_exponent``) magnitudes of the estimate and of the clean speech,
         which weighs each time-frequency bin by its energy as PESQ and SI-SDR do.
         ``"si_sdr"``: negative SI-SDR of the waveforms rebuilt (inverse STFT, noisy phase)
         from the estimate and the clean magnitude, per frame
-        (:func:`skdenoise.model.si_sdr_loss`).
+        (:func:`skdenoise.model.si_sdr_loss`). ``"magnitude+si_sdr"``: the two together, the
+        waveform term weighted by :data:`skdenoise.model.WAVEFORM_WEIGHT` per dB (the shipped
+        models' magnitude loss keeps the spectral fit, the waveform term pulls SI-SDR up).
     magnitude_exponent : float, default=0.3
         Compression of the ``"magnitude"`` loss, within (0, 2]: 1 compares linear
         magnitudes (the closest to SNR and SI-SDR, which count energy); smaller values give
@@ -265,9 +267,9 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         n_val = len(val_idx)
 
         phases = None
-        if self.loss == "si_sdr":  # the waveform loss rebuilds with the noisy phase
+        if self.loss in WAVEFORM_LOSSES:  # the waveform losses rebuild with the noisy phase
             if batch.phases is None:
-                raise ValueError("loss='si_sdr' needs the phase: fit through the pipeline.")
+                raise ValueError(f"loss={self.loss!r} needs the phase: fit through the pipeline.")
             phases = [phase_frames(p, settings) for p in batch.phases]
 
         def stack(indices):

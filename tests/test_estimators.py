@@ -408,3 +408,39 @@ def test_waveform_si_sdr_loss_rebuilds_the_signal_and_trains(tiny_params):
     history = pipe.named_steps["unet"].history_["loss"]
     assert np.isfinite(history).all() and history[-1] < history[0]
     assert pipe.predict([noisy[0]])[0].shape == noisy[0].shape
+
+
+def test_combined_loss_is_magnitude_plus_weighted_waveform_loss(tiny_params):
+    """The network compiled for "magnitude+si_sdr" scores a target with the magnitude loss
+    plus WAVEFORM_WEIGHT times the negative SI-SDR, per example; a pipeline trains with it."""
+    import tensorflow as tf
+
+    from skdenoise.fitting import FitSettings, _compiled_network
+    from skdenoise.model import WAVEFORM_WEIGHT, Scales, magnitude_loss, si_sdr_loss
+    from skdenoise.recipe import RECIPE, architecture
+    from skdenoise.spectral import SpectralSettings, analyse, phase_frames
+
+    settings = SpectralSettings(sample_rate=8000)
+    noisy, clean = noisy_pairs(seed=9, lengths=(8064,))
+    noisy_db, phase = analyse(noisy[0], settings)
+    clean_db, _ = analyse(clean[0], settings)
+    phases = phase_frames(phase, settings)
+    y_true = np.stack([noisy_db, clean_db, phases.real, phases.imag], -1).astype("float32")
+    y_pred = np.random.default_rng(0).uniform(0.0, 1.0, (*noisy_db.shape, 1)).astype("float32")
+    scales = Scales(-30.0, 20.0, 40.0)
+    fit = FitSettings(loss="magnitude+si_sdr", magnitude_exponent=0.6, max_attenuation_db=40.0)
+    arch = architecture(noisy_db.shape[1:], {**RECIPE, "filters": 4, "depth": 2})
+    model = _compiled_network(arch, fit, scales, 0, None, settings)
+    got = np.asarray(model.loss(tf.constant(y_true), tf.constant(y_pred)))
+    magnitude = magnitude_loss(40.0, exponent=0.6, max_attenuation_db=40.0)
+    waveform = si_sdr_loss(
+        40.0, n_fft=settings.n_fft, hop_length=settings.hop_length, max_attenuation_db=40.0
+    )
+    parts = [np.asarray(f(tf.constant(y_true), tf.constant(y_pred))) for f in (magnitude, waveform)]
+    np.testing.assert_allclose(got, parts[0] + WAVEFORM_WEIGHT * parts[1], rtol=1e-5)
+    assert parts[0].min() > 0 and np.abs(parts[1]).min() > 0  # both terms count
+
+    params = {**tiny_params, "unet__loss": "magnitude+si_sdr", "unet__epochs": 2}
+    pipe = make_denoising_pipeline(**params).fit(*noisy_pairs(seed=8, lengths=(9000, 12000)))
+    history = pipe.named_steps["unet"].history_["loss"]
+    assert np.isfinite(history).all() and history[-1] < history[0]
