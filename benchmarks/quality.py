@@ -7,9 +7,9 @@
 Every system is scored by the code of ``skdenoise evaluate``, on the same files, at the
 manifest's rate (8 kHz: narrowband PESQ; 16 kHz: wideband): PESQ, STOI, SI-SDR and DNSMOS
 OVRL (reference-free, at 16 kHz) on every mixture; WER, MER and WIL of two recognisers --
-Whisper tiny.en (``skdenoise[whisper]``, greedy with the loop guard, int8) and PocketSphinx -- on the mixtures
-with a reference transcript (``--asr transcribed``, the default), or on all of them against
-each recogniser's transcript of the clean reference (``--asr all``).
+Whisper tiny.en (``skdenoise[whisper]``, greedy with the loop guard, int8) and PocketSphinx
+-- on the mixtures with a reference transcript (``--asr transcribed``, the default), or on
+all of them against each recogniser's transcript of the clean reference (``--asr all``).
 
 Systems: the shipped model (or ``--model``), any ``--extra-model``, and the peers of
 ``peers.py`` (noisereduce, RNNoise, DeepFilterNet 3, GTCRN, log-MMSE; the ``bench`` extra).
@@ -191,13 +191,14 @@ def tables(summaries: dict[str, dict], metrics: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _settings_key(manifest: Path, args, name: str, model: str = "") -> str:
+def _settings_key(manifest: Path, args, name: str, model: str = "", decoders=()) -> str:
     record = {
         "manifest": str(manifest.resolve()),
         "manifest_bytes": hashlib.blake2b(manifest.read_bytes()).hexdigest(),
         "system": name,
         "asr": args.asr,
         "recognisers": args.recognisers,
+        "decoders": list(decoders),  # each recogniser's settings (Whisper's loop guard)
         "dnsmos_hop": None if args.no_dnsmos else args.dnsmos_hop,
     }
     if model:  # a skdenoise model: its file's content, dry mix and bypass
@@ -323,7 +324,8 @@ def main() -> None:
     summaries: dict[str, dict] = {}
     seconds: dict[str, float] = {}
     for name, (enhance, fingerprint) in systems.items():
-        key = _settings_key(manifest, args, name, fingerprint)
+        decoders = [repr(cached[rec].transcriber) for rec in recognisers]
+        key = _settings_key(manifest, args, name, fingerprint, decoders)
         saved = args.out / "summaries" / f"{name.replace(' ', '_').replace('/', '_')}.json"
         if args.reuse and saved.exists():
             record = json.loads(saved.read_text())

@@ -345,7 +345,9 @@ mer_scorer = make_asr_scorer("mer")
 wil_scorer = make_asr_scorer("wil")
 
 
-def one_standard_error_refit(n_splits: int, *, error: str = "wer", prefer: str = "si_sdr"):
+def one_standard_error_refit(
+    n_splits: int, *, error: str = "wer", prefer: str = "si_sdr", allow=None
+):
     """A ``GridSearchCV`` ``refit`` callable for the one-standard-error rule.
 
     Word error rates measured on a few hundred words are noisy: among the candidates whose
@@ -360,6 +362,9 @@ def one_standard_error_refit(n_splits: int, *, error: str = "wer", prefer: str =
         its square root).
     error, prefer : str
         Names of the two scorers in the search's ``scoring`` dict.
+    allow : callable, optional
+        ``allow(params) -> bool``: only the candidates it allows compete (e.g. those that
+        keep a recogniser's WER at or below the input's at every SNR); at least one must be.
 
     Returns
     -------
@@ -376,11 +381,19 @@ def one_standard_error_refit(n_splits: int, *, error: str = "wer", prefer: str =
     ...            "mean_test_si_sdr": np.array([5.0, 9.0, 12.0])}
     >>> refit(results)  # the second is within one standard error of the best WER
     1
+    >>> results["params"] = [{"dry": 0.4}, {"dry": 0.2}, {"dry": 0.0}]
+    >>> one_standard_error_refit(3, allow=lambda p: p["dry"] != 0.2)(results)
+    0
     """
 
     def refit(cv_results: dict) -> int:
-        err = -np.asarray(cv_results[f"mean_test_{error}"])
+        err = -np.asarray(cv_results[f"mean_test_{error}"], dtype=float)
         se = np.asarray(cv_results[f"std_test_{error}"]) / np.sqrt(n_splits)
+        if allow is not None:
+            allowed = np.array([bool(allow(p)) for p in cv_results["params"]])
+            if not allowed.any():
+                raise ValueError("one_standard_error_refit: allow() allows no candidate.")
+            err = np.where(allowed, err, np.inf)
         best = int(np.argmin(err))
         close = np.flatnonzero(err <= err[best] + se[best])
         return int(close[np.argmax(np.asarray(cv_results[f"mean_test_{prefer}"])[close])])

@@ -119,3 +119,22 @@ def test_signal_score_loads_paths_at_the_prediction_rate(tmp_path):
 
     prediction = WaveformList([resample(x, 16000, 8000)], sample_rate=8000)
     assert signal_score([path], prediction, metric="si_sdr") > 40
+
+
+def test_one_standard_error_refit_keeps_to_the_allowed_candidates():
+    """The rule picks among allowed candidates only, and says so when none is allowed."""
+    from skdenoise.scoring import one_standard_error_refit
+
+    results = {
+        "params": [{"dry": 1.0}, {"dry": 0.4}, {"dry": 0.0}],
+        "mean_test_wer": np.array([-0.50, -0.30, -0.29]),
+        "std_test_wer": np.array([0.03, 0.03, 0.03]),
+        "mean_test_si_sdr": np.array([4.0, 7.0, 9.0]),
+    }
+    assert one_standard_error_refit(3)(results) == 2  # within 1 SE of the best, more SI-SDR
+    safe = {1.0, 0.4}
+    assert one_standard_error_refit(3, allow=lambda p: p["dry"] in safe)(results) == 1
+    only_input = one_standard_error_refit(3, allow=lambda p: p["dry"] == 1.0)
+    assert only_input(results) == 0
+    with pytest.raises(ValueError, match="allows no candidate"):
+        one_standard_error_refit(3, allow=lambda p: False)(results)
