@@ -362,17 +362,19 @@ class WhisperTranscriber(_PerThreadModel):
         return " ".join(segment.text.strip() for segment in segments).strip()
 
     def _decode(self, waveform: np.ndarray, **options) -> list:
-        segments, _ = self._model().transcribe(
-            waveform,
-            language=self.language,
-            beam_size=1,
-            best_of=1,
-            temperature=0.0,
-            condition_on_previous_text=False,
-            vad_filter=False,
-            without_timestamps=True,
+        """Segments of one decode: the settings above, with ``options`` of faster-whisper's
+        ``transcribe`` added or replacing them."""
+        settings = {
+            "language": self.language,
+            "beam_size": 1,
+            "best_of": 1,
+            "temperature": 0.0,
+            "condition_on_previous_text": False,
+            "vad_filter": False,
+            "without_timestamps": True,
             **options,
-        )
+        }
+        segments, _ = self._model().transcribe(waveform, **settings)
         return list(segments)
 
 

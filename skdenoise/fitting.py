@@ -679,13 +679,14 @@ def _compiled_network(
     magnitude = magnitude_loss(
         scales.target_scale, exponent=float(fit.magnitude_exponent), max_attenuation_db=bound
     )
-    waveform = si_sdr_loss(
-        scales.target_scale,
-        n_fft=settings.n_fft,
-        hop_length=settings.hop_length,
-        max_attenuation_db=bound,
-        floor_db=settings.floor_db,
-    )
+    if fit.loss in WAVEFORM_LOSSES:  # only these need the STFT's settings
+        waveform = si_sdr_loss(
+            scales.target_scale,
+            n_fft=settings.n_fft,
+            hop_length=settings.hop_length,
+            max_attenuation_db=bound,
+            floor_db=settings.floor_db,
+        )
     if fit.loss == "magnitude":
         loss = magnitude
     elif fit.loss == "si_sdr":

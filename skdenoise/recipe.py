@@ -90,7 +90,7 @@ def check_params(p: dict) -> None:
     >>> check_params({**params, "loss": "l3"})
     Traceback (most recent call last):
     ...
-    ValueError: loss must be one of ('huber', 'mse', 'mae', 'magnitude', 'si_sdr'), got 'l3'.
+    ValueError: loss must be one of ('huber', ..., 'magnitude+si_sdr'), got 'l3'.
     """
     if p["loss"] not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {p['loss']!r}.")
