@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,9 +39,12 @@ ALWAYS = {
 
 
 def looped(text: str) -> bool:
-    """Whisper's test of a failed decode on a whole transcript."""
-    data = text.encode()
-    return bool(data) and len(data) / len(zlib.compress(data)) > 2.4
+    """Whisper's test of a failed decode (the loop guard's), on a whole transcript."""
+    from faster_whisper.transcribe import get_compression_ratio
+
+    from skdenoise.asr import LOOP_COMPRESSION_RATIO
+
+    return get_compression_ratio(text) > LOOP_COMPRESSION_RATIO
 
 
 def main() -> None:

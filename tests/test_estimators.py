@@ -372,20 +372,31 @@ def test_warm_start_refuses_another_architecture(fitted_tiny, tiny_params, tmp_p
         pipe.fit(noisy, clean)
 
 
+def _waveform_loss_frame(seed: int):
+    """One 1.008 s mixture at 8 kHz as the waveform losses see it: the STFT settings, the
+    noisy samples (a one-item list), the noisy and clean log-magnitudes, the noisy phase, and
+    the 4-channel target that training builds (``Scales.training_pair``)."""
+    from skdenoise.model import Scales
+    from skdenoise.spectral import SpectralSettings, analyse, phase_frames
+
+    settings = SpectralSettings(sample_rate=8000)
+    noisy, clean = noisy_pairs(seed=seed, lengths=(8064,))
+    noisy_db, phase = analyse(noisy[0], settings)
+    clean_db, _ = analyse(clean[0], settings)
+    _, y_true = Scales(0.0, 1.0, 1.0).training_pair(
+        noisy_db, clean_db, phase_frames(phase, settings), loss="si_sdr", max_attenuation_db=None
+    )
+    return settings, noisy, noisy_db, clean_db, phase, y_true
+
+
 def test_waveform_si_sdr_loss_rebuilds_the_signal_and_trains(tiny_params):
     """The loss's inverse STFT is the package's: the clean magnitude scores a high SI-SDR;
     and a pipeline trains with it, in memory and from a stream."""
     import tensorflow as tf
 
     from skdenoise.model import si_sdr_loss
-    from skdenoise.spectral import SpectralSettings, analyse, phase_frames
 
-    settings = SpectralSettings(sample_rate=8000)
-    noisy, clean = noisy_pairs(seed=7, lengths=(8064,))
-    noisy_db, phase = analyse(noisy[0], settings)
-    clean_db, _ = analyse(clean[0], settings)
-    phases = phase_frames(phase, settings)
-    y_true = np.stack([noisy_db, clean_db, phases.real, phases.imag], -1).astype("float32")
+    settings, noisy, noisy_db, clean_db, phase, y_true = _waveform_loss_frame(seed=7)
     loss = si_sdr_loss(10.0, n_fft=settings.n_fft, hop_length=settings.hop_length)
     exact = (noisy_db - clean_db)[..., None] / 10.0  # the noise that leaves the clean magnitude
     nothing = np.zeros_like(exact)
@@ -418,14 +429,8 @@ def test_combined_loss_is_magnitude_plus_weighted_waveform_loss(tiny_params):
     from skdenoise.fitting import FitSettings, _compiled_network
     from skdenoise.model import WAVEFORM_WEIGHT, Scales, magnitude_loss, si_sdr_loss
     from skdenoise.recipe import RECIPE, architecture
-    from skdenoise.spectral import SpectralSettings, analyse, phase_frames
 
-    settings = SpectralSettings(sample_rate=8000)
-    noisy, clean = noisy_pairs(seed=9, lengths=(8064,))
-    noisy_db, phase = analyse(noisy[0], settings)
-    clean_db, _ = analyse(clean[0], settings)
-    phases = phase_frames(phase, settings)
-    y_true = np.stack([noisy_db, clean_db, phases.real, phases.imag], -1).astype("float32")
+    settings, _, noisy_db, _, _, y_true = _waveform_loss_frame(seed=9)
     y_pred = np.random.default_rng(0).uniform(0.0, 1.0, (*noisy_db.shape, 1)).astype("float32")
     scales = Scales(-30.0, 20.0, 40.0)
     fit = FitSettings(loss="magnitude+si_sdr", magnitude_exponent=0.6, max_attenuation_db=40.0)
