@@ -275,6 +275,7 @@ def main() -> None:
         rec: CachedTranscriber(transcribers[rec](), path=args.out / f"transcripts-{rec}.jsonl")
         for rec in recognisers
     }
+    decoders = [repr(cached[rec].transcriber) for rec in recognisers]  # in each reuse key
 
     systems: dict = {}
     notes = []
@@ -324,7 +325,6 @@ def main() -> None:
     summaries: dict[str, dict] = {}
     seconds: dict[str, float] = {}
     for name, (enhance, fingerprint) in systems.items():
-        decoders = [repr(cached[rec].transcriber) for rec in recognisers]
         key = _settings_key(manifest, args, name, fingerprint, decoders)
         saved = args.out / "summaries" / f"{name.replace(' ', '_').replace('/', '_')}.json"
         if args.reuse and saved.exists():
