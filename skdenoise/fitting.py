@@ -679,7 +679,9 @@ def _compiled_network(
     magnitude = magnitude_loss(
         scales.target_scale, exponent=float(fit.magnitude_exponent), max_attenuation_db=bound
     )
-    if fit.loss in WAVEFORM_LOSSES:  # only these need the STFT's settings
+    if fit.loss == "magnitude":
+        loss = magnitude
+    elif fit.loss in WAVEFORM_LOSSES:  # only these need the STFT's settings
         waveform = si_sdr_loss(
             scales.target_scale,
             n_fft=settings.n_fft,
@@ -687,12 +689,10 @@ def _compiled_network(
             max_attenuation_db=bound,
             floor_db=settings.floor_db,
         )
-    if fit.loss == "magnitude":
-        loss = magnitude
-    elif fit.loss == "si_sdr":
-        loss = waveform
-    elif fit.loss == "magnitude+si_sdr":
-        loss = weighted_sum({magnitude: 1.0, waveform: WAVEFORM_WEIGHT})
+        if fit.loss == "si_sdr":
+            loss = waveform
+        else:  # "magnitude+si_sdr"
+            loss = weighted_sum({magnitude: 1.0, waveform: WAVEFORM_WEIGHT})
     else:
         loss = {
             "huber": keras.losses.Huber(delta=1.0),
