@@ -56,6 +56,7 @@ __all__ = [
     "text_measures",
     "wer",
     "wil",
+    "word_errors",
 ]
 
 #: Rates in Hz that PESQ supports.
@@ -418,6 +419,53 @@ def text_measures(
     # jiwer rejects an empty hypothesis string; an empty hypothesis means all deletions.
     words = jiwer.process_words([r for r, _ in kept], [h or "" for _, h in kept])
     return {"wer": float(words.wer), "mer": float(words.mer), "wil": float(words.wil)}
+
+
+def word_errors(
+    reference: Sequence[str], hypothesis: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each sentence's word errors and reference words, after normalisation.
+
+    The corpus WER of any subset of sentences is ``errors[i].sum() / words[i].sum()``, the
+    same figure :func:`wer` gives for that subset; so resampling sentences (a bootstrap)
+    needs no second alignment.
+
+    Parameters
+    ----------
+    reference, hypothesis : sequence of str, length n_sentences
+        Aligned reference and recognised texts.
+
+    Returns
+    -------
+    errors : ndarray of int, shape (n_sentences,)
+        Substitutions + deletions + insertions of each sentence.
+    words : ndarray of int, shape (n_sentences,)
+        Words in each normalised reference. A sentence whose reference is empty counts
+        0 errors and 0 words: :func:`wer` drops it too.
+
+    Examples
+    --------
+    >>> from skdenoise.metrics import word_errors
+    >>> errors, words = word_errors(["the cat sat", "a dog"], ["the cat", "a big dog"])
+    >>> errors.tolist(), words.tolist()
+    ([1, 1], [3, 2])
+    """
+    import jiwer
+
+    refs = _texts(reference, "reference")
+    hyps = _texts(hypothesis, "hypothesis")
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses.")
+    errors = np.zeros(len(refs), dtype=np.int64)
+    words = np.zeros(len(refs), dtype=np.int64)
+    for i, (r, h) in enumerate(zip(refs, hyps)):
+        r, h = normalize_text(r), normalize_text(h)
+        words[i] = len(r.split())
+        if not r:
+            continue
+        out = jiwer.process_words(r, h)
+        errors[i] = out.substitutions + out.deletions + out.insertions
+    return errors, words
 
 
 def wer(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> float:

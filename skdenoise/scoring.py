@@ -51,6 +51,7 @@ __all__ = [
     "mer_scorer",
     "one_standard_error_refit",
     "pesq_scorer",
+    "safe_probability",
     "si_sdr_scorer",
     "signal_score",
     "stoi_scorer",
@@ -399,3 +400,72 @@ def one_standard_error_refit(
         return int(close[np.argmax(np.asarray(cv_results[f"mean_test_{prefer}"])[close])])
 
     return refit
+
+
+def safe_probability(
+    errors: np.ndarray,
+    input_errors: np.ndarray,
+    groups: Sequence,
+    *,
+    sample_size: int = 40,
+    n_resamples: int = 2000,
+    random_state: int | None = 0,
+) -> float:
+    """How likely a setting keeps WER at or below the input's in every group of a new set.
+
+    A paired bootstrap: in each of ``n_resamples`` draws, ``sample_size`` sentences are
+    drawn with replacement from every group (e.g. every input SNR), and the draw passes if,
+    in every group, the setting's errors summed over the drawn sentences are at most the
+    unprocessed input's over the same sentences (the same references, so the same words:
+    its corpus WER is at or below the input's). It estimates the chance that the setting
+    meets "at or below the input at every SNR" on a dev set with ``sample_size`` sentences
+    per SNR, which a single point estimate on a few hundred sentences does not: a setting
+    whose WER is slightly below the input's on the selection set fails about half the time
+    on a fresh set of the same size.
+
+    Parameters
+    ----------
+    errors, input_errors : array-like of int, shape (n_sentences,)
+        Word errors of each sentence after the setting and on the unprocessed input
+        (:func:`skdenoise.metrics.word_errors`).
+    groups : sequence, length n_sentences
+        Each sentence's group (its input SNR).
+    sample_size : int, default=40
+        Sentences per group in each draw: the size of the set the target is checked on.
+    n_resamples : int, default=2000
+    random_state : int or None, default=0
+
+    Returns
+    -------
+    float
+        The fraction of draws that pass in every group, in [0, 1]; 1 when the setting's
+        errors equal the input's on every sentence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.scoring import safe_probability
+    >>> noisy = np.array([3, 2, 4, 1])
+    >>> safe_probability(noisy, noisy, [0, 0, 5, 5])
+    1.0
+    >>> safe_probability(noisy + 1, noisy, [0, 0, 5, 5])
+    0.0
+    """
+    diff = np.asarray(errors, dtype=np.int64) - np.asarray(input_errors, dtype=np.int64)
+    groups = np.asarray(groups)
+    if diff.ndim != 1 or diff.shape != groups.shape:
+        raise ValueError(
+            f"errors, input_errors and groups must be 1-D of one length, got {diff.shape} "
+            f"and {groups.shape}."
+        )
+    if diff.size == 0:
+        raise ValueError("no sentences to resample.")
+    if sample_size < 1 or n_resamples < 1:
+        raise ValueError("sample_size and n_resamples must be at least 1.")
+    rng = np.random.default_rng(random_state)
+    passed = np.ones(n_resamples, dtype=bool)
+    for group in np.unique(groups):
+        members = diff[groups == group]
+        draws = rng.integers(0, members.size, size=(n_resamples, sample_size))
+        passed &= members[draws].sum(axis=1) <= 0
+    return float(passed.mean())

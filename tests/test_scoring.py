@@ -138,3 +138,46 @@ def test_one_standard_error_refit_keeps_to_the_allowed_candidates():
     assert only_input(results) == 0
     with pytest.raises(ValueError, match="allows no candidate"):
         one_standard_error_refit(3, allow=lambda p: False)(results)
+
+
+def test_word_errors_add_up_to_the_corpus_wer_of_any_subset():
+    from skdenoise.metrics import wer, word_errors
+
+    refs = ["the cat sat on the mat", "a dog", "turn left at 21st street", "hello there"]
+    hyps = ["the cat sat on mat", "a big brown dog", "turn left at twenty first street", ""]
+    errors, words = word_errors(refs, hyps)
+    assert words.tolist() == [6, 2, 6, 2]
+    assert errors.tolist() == [1, 2, 0, 2]
+    for subset in ([0, 1], [1, 2, 3], [0, 1, 2, 3], [3, 3, 0]):  # repeats, as a bootstrap draws
+        expected = wer([refs[i] for i in subset], [hyps[i] for i in subset])
+        assert errors[subset].sum() / words[subset].sum() == pytest.approx(expected)
+    with pytest.raises(ValueError, match="2 references but 1 hypotheses"):
+        word_errors(refs[:2], hyps[:1])
+
+
+def test_safe_probability_is_the_chance_of_passing_in_every_group():
+    from skdenoise.scoring import safe_probability
+
+    rng = np.random.default_rng(0)
+    noisy = rng.integers(0, 8, 300)
+    snrs = np.repeat([-5, 0, 5], 100)
+    assert safe_probability(noisy, noisy, snrs) == 1.0  # the input itself always passes
+    assert safe_probability(noisy - 1, noisy, snrs) == 1.0  # one error fewer everywhere
+    # Better at two SNRs but one more error on every sentence at the third: never passes.
+    worse_at_5 = noisy - 1 + 2 * (snrs == 5)
+    assert safe_probability(worse_at_5, noisy, snrs) == 0.0
+    # A coin flip per sentence around the input's errors: passes a group about half the
+    # time (ties pass), so all three together about an eighth of the time.
+    flip = noisy + rng.choice([-1, 1], 300)
+    p = safe_probability(flip, noisy, snrs, sample_size=40, n_resamples=4000)
+    assert 0.03 < p < 0.35
+    # More sentences per draw shrink a small real gain's chance of failing by luck.
+    gain = noisy + rng.choice([-1, 0, 1], 300, p=[0.4, 0.3, 0.3])
+    small = safe_probability(gain, noisy, snrs, sample_size=10)
+    large = safe_probability(gain, noisy, snrs, sample_size=200)
+    assert small < large
+    assert safe_probability(flip, noisy, snrs, random_state=3) == safe_probability(
+        flip, noisy, snrs, random_state=3
+    )
+    with pytest.raises(ValueError, match="1-D of one length"):
+        safe_probability(noisy, noisy, snrs[:10])
