@@ -36,6 +36,7 @@ but from other speakers and noises).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -135,7 +136,11 @@ def main() -> None:
         "--n", type=int, default=None, help="mixtures to search on (default: every usable one)"
     )
     parser.add_argument(
-        "--dev-size", type=int, default=40, help="sentences per SNR of the set the target holds on"
+        "--dev-size",
+        type=int,
+        default=27,
+        help="transcribed sentences per SNR of the set the target holds on (the realistic "
+        "dev set has 134 over 5 SNRs)",
     )
     parser.add_argument(
         "--min-safe", type=float, default=0.5, help="least bootstrap chance of passing every SNR"
@@ -143,6 +148,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="store the preset in --model")
+    parser.add_argument(
+        "--save", type=Path, help="write every sentence's transcripts here (JSON), to re-analyse"
+    )
     args = parser.parse_args()
 
     import tempfile
@@ -200,6 +208,26 @@ def main() -> None:
             )
             safe = {most}
         safe.add((1.0, None))
+        if args.save is not None:
+            args.save.write_text(
+                json.dumps(
+                    {
+                        "model": str(args.model),
+                        "texts": texts,
+                        "snrs": snrs,
+                        "speakers": speakers,
+                        "input": decoded[0],
+                        "settings": [
+                            {
+                                "dry": p["rebuild__dry"],
+                                "bypass": p.get("rebuild__bypass_snr_db"),
+                                "hypotheses": h,
+                            }
+                            for p, h in zip(settings, decoded[1:])
+                        ],
+                    }
+                )
+            )
 
         whisper = CachedTranscriber(WhisperTranscriber(), path=cache)  # reads the workers' file
         wer = make_asr_scorer("wer", whisper).set_score_request(transcripts=True)
