@@ -246,6 +246,13 @@ def _add_train(sub) -> None:
         "--gain-db-range", type=_pair, default=RECIPE["gain_db_range"], metavar="LOW,HIGH"
     )
     p.add_argument("--segment-seconds", type=float, default=RECIPE["segment_seconds"])
+    p.add_argument(
+        "--frame-length",
+        type=int,
+        default=RECIPE["frame_length"],
+        help="samples per network frame, a multiple of the STFT hop (63); default "
+        f"{RECIPE['frame_length']}: 128 columns, 1.008 s at 8 kHz",
+    )
     p.add_argument("--validation-fraction", type=float, default=RECIPE["validation_fraction"])
     p.add_argument("--patience", type=int, default=RECIPE["patience"])
     p.add_argument(
@@ -323,6 +330,7 @@ _TRAIN_OPTIONS = (
     "snr_range",
     "gain_db_range",
     "segment_seconds",
+    "frame_length",
     "validation_fraction",
     "patience",
     "batch_size",

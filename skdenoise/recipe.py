@@ -63,6 +63,8 @@ RECIPE: dict = {
     "snr_range": (-5.0, 20.0),
     "gain_db_range": (-15.0, 5.0),
     "segment_seconds": 6.0,
+    # the network frame: 128 STFT columns of hop 63 (1.008 s at 8 kHz)
+    "frame_length": 8064,
     # the saved pipeline's rebuild step and the seed
     "dry": 0.0,
     "random_state": 0,

@@ -112,6 +112,7 @@ def train_model(
     snr_range: tuple[float, float] = RECIPE["snr_range"],
     gain_db_range: tuple[float, float] = RECIPE["gain_db_range"],
     segment_seconds: float = RECIPE["segment_seconds"],
+    frame_length: int = RECIPE["frame_length"],
     validation_fraction: float = RECIPE["validation_fraction"],
     patience: int = RECIPE["patience"],
     lr_reduce_patience: int | None = RECIPE["lr_reduce_patience"],
@@ -154,6 +155,9 @@ def train_model(
         Ranges (dB) of the SNR and of the random level change of each mixture.
     segment_seconds : float
         Longest speech segment per utterance and epoch.
+    frame_length : int
+        Samples per network frame, a multiple of the STFT hop (63): 8064 is 128 columns,
+        1.008 s at 8 kHz and 0.504 s at 16 kHz.
     validation_fraction : float
         Share of speakers (and of noise files per category) held out for validation.
     patience : int
@@ -224,6 +228,7 @@ def train_model(
     speech_rows, noise_rows = stream.speech, stream.noise
     pipe = make_denoising_pipeline(
         load__sample_rate=sample_rate,
+        spec__frame_length=frame_length,
         unet__filters=filters,
         unet__depth=depth,
         unet__patch_size=patch_size,

@@ -369,3 +369,24 @@ def test_denoise_picks_the_shipped_model_that_suits_each_file(model_file, tmp_pa
 
     monkeypatch.setattr(pipeline, "PRETRAINED_DIR", tmp_path / "none")
     assert pipeline.shipped_rates() == []
+
+
+def test_train_with_another_frame_length_saves_and_denoises_with_it(tmp_path):
+    """`--frame-length` reaches the model: its frames are that long, and the saved model
+    denoises a recording of any length at that frame length (the sweep's frame rows)."""
+    from skdenoise.pipeline import load_model
+
+    rng = np.random.default_rng(2)
+    for i in range(3):
+        write(tmp_path / "speech" / "a" / f"{i}.wav", harmonic(12000, rng))
+    write(tmp_path / "noise" / "hiss" / "n.wav", 0.1 * rng.standard_normal(16000))
+    assert main([*_train_args(tmp_path, 1), "--frame-length", "2016"]) == 0
+    pipe = load_model(tmp_path / "m.npz")
+    assert pipe.named_steps["spec"].frame_length == 2016
+    assert pipe.named_steps["unet"].settings_.frame_shape == (128, 32)  # 2016 / 63 columns
+    x = harmonic(5000, rng) + 0.05 * rng.standard_normal(5000).astype(np.float32)
+    (y,) = pipe.predict([x], sample_rate=8000)
+    assert y.shape == x.shape and np.all(np.isfinite(y))
+    bad = [*_train_args(tmp_path, 1), "--frame-length", "2000", "--out", str(tmp_path / "b.npz")]
+    assert main(bad) != 0
+    # 2000 is not a multiple of the hop: refused above
