@@ -60,16 +60,12 @@ def setting(params: dict) -> tuple:
     return (params["rebuild__dry"], params.get("rebuild__bypass_snr_db"))
 
 
-def wer_by_snr(hypotheses, texts, snrs) -> dict[float, float]:
-    """Corpus WER of each SNR group."""
-    from skdenoise.metrics import wer
-
+def wer_by_snr(errors, words, snrs) -> dict[float, float]:
+    """Corpus WER of each SNR group, from each sentence's errors and reference words
+    (``skdenoise.metrics.word_errors``)."""
+    snrs = np.asarray(snrs)
     return {
-        g: wer(
-            [t for t, s in zip(texts, snrs) if s == g],
-            [h for h, s in zip(hypotheses, snrs) if s == g],
-        )
-        for g in sorted(set(snrs))
+        float(g): float(errors[snrs == g].sum() / words[snrs == g].sum()) for g in np.unique(snrs)
     }
 
 
@@ -188,12 +184,14 @@ def main() -> None:
             for params in [None, *settings]
         )
         hypotheses = {setting(p): h for p, h in zip(settings, decoded[1:])}
-        input_errors, _ = word_errors(texts, decoded[0])
-        by_snr = {"input": wer_by_snr(decoded[0], texts, snrs)}
+        # One alignment per sentence and setting serves both the per-SNR WER and the
+        # bootstrap.
+        input_errors, words = word_errors(texts, decoded[0])
+        by_snr = {"input": wer_by_snr(input_errors, words, snrs)}
         chance = {}
         for key, hyps in hypotheses.items():
-            by_snr[key] = wer_by_snr(hyps, texts, snrs)
             errors, _ = word_errors(texts, hyps)
+            by_snr[key] = wer_by_snr(errors, words, snrs)
             chance[key] = safe_probability(
                 errors, input_errors, snrs, sample_size=args.dev_size, random_state=args.seed
             )

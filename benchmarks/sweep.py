@@ -36,6 +36,8 @@ import numpy as np
 WARM = ["--init", "{init}", "--learning-rate", "2.5e-4"]
 #: From-scratch rows: the recipe's learning rate and the shipped model's loss.
 SCRATCH = ["--learning-rate", "1e-3", "--loss", "magnitude", "--magnitude-exponent", "0.6"]
+#: The shipped architecture, trained from scratch.
+SHIPPED_SCRATCH = ["--filters", "16", "--depth", "4", "--patch-size", "2", *SCRATCH]
 
 #: name -> (``skdenoise train`` options, description). Common options are added in main().
 CONFIGS: dict[str, tuple[list[str], str]] = {
@@ -56,7 +58,7 @@ CONFIGS: dict[str, tuple[list[str], str]] = {
         "shipped model, one more epoch, Huber loss on the noise log-magnitude",
     ),
     "f16 d4 p2": (
-        ["--filters", "16", "--depth", "4", "--patch-size", "2", *SCRATCH],
+        SHIPPED_SCRATCH,
         "from scratch: the shipped architecture",
     ),
     "f24 d4 p2": (
@@ -68,31 +70,11 @@ CONFIGS: dict[str, tuple[list[str], str]] = {
         "from scratch: one level deeper",
     ),
     "f16 d4 p2 frame 0.5 s": (
-        [
-            "--frame-length",
-            "4032",
-            "--filters",
-            "16",
-            "--depth",
-            "4",
-            "--patch-size",
-            "2",
-            *SCRATCH,
-        ],
+        ["--frame-length", "4032", *SHIPPED_SCRATCH],
         "from scratch: the shipped architecture on half-length frames (64 columns, 0.504 s)",
     ),
     "f16 d4 p2 frame 2 s": (
-        [
-            "--frame-length",
-            "16128",
-            "--filters",
-            "16",
-            "--depth",
-            "4",
-            "--patch-size",
-            "2",
-            *SCRATCH,
-        ],
+        ["--frame-length", "16128", *SHIPPED_SCRATCH],
         "from scratch: the shipped architecture on double-length frames (256 columns, 2.016 s)",
     ),
 }

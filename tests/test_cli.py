@@ -387,6 +387,6 @@ def test_train_with_another_frame_length_saves_and_denoises_with_it(tmp_path):
     x = harmonic(5000, rng) + 0.05 * rng.standard_normal(5000).astype(np.float32)
     (y,) = pipe.predict([x], sample_rate=8000)
     assert y.shape == x.shape and np.all(np.isfinite(y))
+    # 2000 is not a multiple of the hop (63): refused.
     bad = [*_train_args(tmp_path, 1), "--frame-length", "2000", "--out", str(tmp_path / "b.npz")]
     assert main(bad) != 0
-    # 2000 is not a multiple of the hop: refused above
