@@ -282,6 +282,14 @@ def _add_train(sub) -> None:
         f"SI-SDR), smaller values weigh quiet bins more (default {RECIPE['magnitude_exponent']})",
     )
     p.add_argument(
+        "--over-suppression-weight",
+        type=float,
+        default=RECIPE["over_suppression_weight"],
+        help="how many times more the magnitude loss charges speech removed than noise "
+        "left, 1-100; above 1 keeps more speech, as a recogniser downstream prefers "
+        f"(default {RECIPE['over_suppression_weight']}: symmetric)",
+    )
+    p.add_argument(
         "--output-activation",
         choices=("linear", "sigmoid", "tanh"),
         default=RECIPE["output_activation"] or "linear",
@@ -341,6 +349,7 @@ _TRAIN_OPTIONS = (
     "dropout",
     "loss",
     "magnitude_exponent",
+    "over_suppression_weight",
     "output_activation",
     "dry",
 )

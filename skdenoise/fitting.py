@@ -496,8 +496,10 @@ class FitSettings:
 
     Parameters
     ----------
-    loss, magnitude_exponent, learning_rate, epochs, batch_size, early_stopping, patience
-        The loss and the optimiser's and the loop's settings.
+    loss, magnitude_exponent, over_suppression_weight
+        The loss.
+    learning_rate, epochs, batch_size, early_stopping, patience
+        The optimiser's and the loop's settings.
     lr_reduce_patience, max_attenuation_db, output_activation, checkpoint_path
         Learning-rate halving, the bound, the output layer, the checkpoint file.
     distribute, precision, verbose
@@ -513,6 +515,7 @@ class FitSettings:
 
     loss: str = "huber"
     magnitude_exponent: float = 0.3
+    over_suppression_weight: float = 1.0
     learning_rate: float = 1e-3
     epochs: int = 10
     batch_size: int = 16
@@ -677,7 +680,10 @@ def _compiled_network(
     # The sigmoid gain mask bounds the estimate itself; other outputs are clipped here.
     bound = None if fit.output_activation == "sigmoid" else fit.max_attenuation_db
     magnitude = magnitude_loss(
-        scales.target_scale, exponent=float(fit.magnitude_exponent), max_attenuation_db=bound
+        scales.target_scale,
+        exponent=float(fit.magnitude_exponent),
+        max_attenuation_db=bound,
+        over_suppression_weight=float(fit.over_suppression_weight),
     )
     if fit.loss == "magnitude":
         loss = magnitude

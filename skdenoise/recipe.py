@@ -38,6 +38,7 @@ REFERENCE: dict = {
     "patch_size": 1,
     "loss": "huber",
     "magnitude_exponent": MAGNITUDE_EXPONENT,
+    "over_suppression_weight": 1.0,
     "learning_rate": 1e-3,
     "epochs": 10,
     "batch_size": 16,
@@ -99,6 +100,11 @@ def check_params(p: dict) -> None:
     if not 0.0 < p["magnitude_exponent"] <= 2.0:
         raise ValueError(
             f"magnitude_exponent must be within (0, 2], got {p['magnitude_exponent']!r}."
+        )
+    if not 1.0 <= p["over_suppression_weight"] <= 100.0:
+        raise ValueError(
+            "over_suppression_weight must be within [1, 100], got "
+            f"{p['over_suppression_weight']!r}."
         )
     if not p["learning_rate"] > 0:
         raise ValueError(f"learning_rate must be > 0, got {p['learning_rate']!r}.")

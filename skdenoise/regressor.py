@@ -90,6 +90,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         Compression of the ``"magnitude"`` loss, within (0, 2]: 1 compares linear
         magnitudes (the closest to SNR and SI-SDR, which count energy); smaller values give
         quiet bins more weight.
+    over_suppression_weight : float, default=1.0
+        Within [1, 100]: how many times more the ``"magnitude"`` loss (alone or in
+        ``"magnitude+si_sdr"``) charges a bin whose estimate is below the clean speech
+        (speech removed) than one above it (noise left); 1 is the symmetric loss. Above 1
+        the model removes less speech with the noise, which a recogniser downstream prefers
+        (:func:`skdenoise.model.magnitude_loss`).
     learning_rate : float, default=1e-3
         Adam's learning rate.
     epochs : int, default=10
@@ -187,6 +193,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         patch_size: int = REFERENCE["patch_size"],
         loss: str = REFERENCE["loss"],
         magnitude_exponent: float = REFERENCE["magnitude_exponent"],
+        over_suppression_weight: float = REFERENCE["over_suppression_weight"],
         learning_rate: float = REFERENCE["learning_rate"],
         epochs: int = REFERENCE["epochs"],
         batch_size: int = REFERENCE["batch_size"],
@@ -211,6 +218,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.patch_size = patch_size
         self.loss = loss
         self.magnitude_exponent = magnitude_exponent
+        self.over_suppression_weight = over_suppression_weight
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size

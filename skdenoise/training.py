@@ -125,6 +125,7 @@ def train_model(
     max_attenuation_db: float | None = RECIPE["max_attenuation_db"],
     loss: str = RECIPE["loss"],
     magnitude_exponent: float = RECIPE["magnitude_exponent"],
+    over_suppression_weight: float = RECIPE["over_suppression_weight"],
     output_activation: str | None = RECIPE["output_activation"],
     dry: float = RECIPE["dry"],
     init_model: PathLike | None = None,
@@ -168,6 +169,8 @@ def train_model(
         U-Net hyperparameters (see :class:`skdenoise.UNetNoiseRegressor`).
     magnitude_exponent : float
         Compression of the ``"magnitude"`` loss (see :class:`skdenoise.UNetNoiseRegressor`).
+    over_suppression_weight : float
+        Extra weight of speech removed in the ``"magnitude"`` loss (same).
     output_activation : {None, "linear", "sigmoid", "tanh"}
         Last layer; ``"sigmoid"`` is the bounded gain-mask parameterisation.
     dry : float
@@ -236,6 +239,7 @@ def train_model(
         unet__max_attenuation_db=max_attenuation_db,
         unet__loss=loss,
         unet__magnitude_exponent=magnitude_exponent,
+        unet__over_suppression_weight=over_suppression_weight,
         unet__output_activation=None if output_activation == "linear" else output_activation,
         unet__epochs=epochs,
         unet__batch_size=batch_size,

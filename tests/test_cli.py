@@ -390,3 +390,20 @@ def test_train_with_another_frame_length_saves_and_denoises_with_it(tmp_path):
     # 2000 is not a multiple of the hop (63): refused.
     bad = [*_train_args(tmp_path, 1), "--frame-length", "2000", "--out", str(tmp_path / "b.npz")]
     assert main(bad) != 0
+
+
+def test_train_records_the_over_suppression_weight(tmp_path):
+    """`--over-suppression-weight` reaches the magnitude loss's estimator and its model file;
+    a weight below 1 is refused."""
+    from skdenoise.modelfile import read_model_meta
+
+    rng = np.random.default_rng(3)
+    for i in range(2):
+        write(tmp_path / "speech" / "a" / f"{i}.wav", harmonic(12000, rng))
+    write(tmp_path / "noise" / "hiss" / "n.wav", 0.1 * rng.standard_normal(16000))
+    args = [*_train_args(tmp_path, 1), "--loss", "magnitude", "--over-suppression-weight"]
+    assert main([*args, "4"]) == 0
+    params = read_model_meta(tmp_path / "m.npz")["params"]["unet"]
+    assert params["loss"] == "magnitude" and params["over_suppression_weight"] == 4.0
+    assert main([*args, "0.5", "--out", str(tmp_path / "b.npz")]) != 0
+    assert not (tmp_path / "b.npz").exists()

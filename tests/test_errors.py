@@ -132,6 +132,10 @@ def test_bad_hyperparameters_are_explained():
         make_denoising_pipeline(load__array_rate=8000, unet__magnitude_exponent=0.0).fit(
             noisy, clean
         )
+    with pytest.raises(ValueError, match=r"over_suppression_weight must be within \[1, 100\]"):
+        make_denoising_pipeline(load__array_rate=8000, unet__over_suppression_weight=0.5).fit(
+            noisy, clean
+        )
     with pytest.raises(ValueError, match=r"divisible"):
         make_denoising_pipeline(load__array_rate=8000, unet__depth=9).fit(noisy, clean)
     with pytest.raises(ValueError, match=r"dry must be within"):

@@ -218,6 +218,28 @@ def test_magnitude_loss_values():
     )
 
 
+def test_over_suppression_weight_charges_speech_removed_more():
+    """The asymmetric loss: an estimate d below the clean speech costs w times what the
+    same d above it costs; w = 1 is the symmetric loss, unchanged."""
+    from skdenoise.model import magnitude_loss
+
+    # noisy -10 dB, clean -20 dB; outputs of 0.5 and 1.5 (x 10 dB) leave the estimate
+    # 5 dB above and 5 dB below the clean speech
+    y_true = np.stack([np.full((1, 2, 2), -10.0), np.full((1, 2, 2), -20.0)], -1)
+    y_true = y_true.astype(np.float32)
+    left = np.full((1, 2, 2, 1), 0.5, np.float32)  # 5 dB removed: noise left
+    removed = np.full((1, 2, 2, 1), 1.5, np.float32)  # 15 dB removed: speech removed
+    k = 0.6 * np.log(10) / 20
+    clean = np.exp(-20 * k)
+    above = (np.exp(-15 * k) - clean) ** 2
+    below = (np.exp(-25 * k) - clean) ** 2
+    symmetric = magnitude_loss(10.0, exponent=0.6)
+    asymmetric = magnitude_loss(10.0, exponent=0.6, over_suppression_weight=4.0)
+    for loss, weight in ((symmetric, 1.0), (asymmetric, 4.0)):
+        np.testing.assert_allclose(np.asarray(loss(y_true, left)), [above], rtol=1e-5)
+        np.testing.assert_allclose(np.asarray(loss(y_true, removed)), [weight * below], rtol=1e-5)
+
+
 def test_gain_mask_parameterisation_learns_and_stays_bounded():
     noisy, clean = noisy_pairs(seed=0)
     pipe = make_denoising_pipeline(
@@ -251,11 +273,12 @@ def test_gain_mask_parameterisation_learns_and_stays_bounded():
 def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
     import skdenoise.fitting as regressor_module
 
-    exponents = []
+    exponents, weights = [], []
     real = regressor_module.magnitude_loss
 
     def spy(*args, **kwargs):
         exponents.append(kwargs.get("exponent"))
+        weights.append(kwargs.get("over_suppression_weight"))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(regressor_module, "magnitude_loss", spy)
@@ -263,6 +286,7 @@ def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
     pipe = make_denoising_pipeline(
         load__array_rate=8000,
         unet__magnitude_exponent=0.7,
+        unet__over_suppression_weight=3.0,
         unet__filters=4,
         unet__depth=2,
         unet__epochs=2,
@@ -275,7 +299,7 @@ def test_magnitude_loss_trains_in_the_pipeline(monkeypatch):
     ).fit(noisy, clean)
     history = pipe.named_steps["unet"].history_["loss"]
     assert len(history) == 2 and all(np.isfinite(history))
-    assert exponents == [0.7]
+    assert exponents == [0.7] and weights == [3.0]
     assert pipe.predict(noisy[:1], sample_rate=8000)[0].shape == (9000,)
 
 
