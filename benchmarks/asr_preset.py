@@ -55,6 +55,20 @@ GRID = [
 ]
 
 
+def grid(dry: list[float], bypass: list[float | None]) -> list[dict]:
+    """The search grid: the unprocessed input (``dry=1``) and every pair of ``dry`` and
+    ``bypass`` (the default: :data:`GRID`)."""
+    return [
+        {"rebuild__dry": [1.0]},
+        {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass},
+    ]
+
+
+def bypass_value(text: str) -> float | None:
+    """A ``--bypass`` value: dB, or ``none`` for no bypass."""
+    return None if text.lower() == "none" else float(text)
+
+
 def setting(params: dict) -> tuple:
     """A grid point as a hashable key."""
     return (params["rebuild__dry"], params.get("rebuild__bypass_snr_db"))
@@ -141,6 +155,20 @@ def main() -> None:
     parser.add_argument(
         "--min-safe", type=float, default=0.5, help="least bootstrap chance of passing every SNR"
     )
+    parser.add_argument(
+        "--dry",
+        type=float,
+        nargs="+",
+        default=GRID[1]["rebuild__dry"],
+        help="dry mixes to search (the input, dry 1, is always in)",
+    )
+    parser.add_argument(
+        "--bypass",
+        type=bypass_value,
+        nargs="+",
+        default=GRID[1]["rebuild__bypass_snr_db"],
+        help="SNR bypass thresholds to search, dB, or none",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="store the preset in --model")
@@ -175,7 +203,8 @@ def main() -> None:
     sklearn.set_config(enable_metadata_routing=True)
     searched = load_model(args.model)
     searched.set_params(unet=FrozenEstimator(searched.named_steps["unet"]), load__array_rate=rate)
-    settings = list(ParameterGrid(GRID))
+    search_grid = grid(args.dry, args.bypass)
+    settings = list(ParameterGrid(search_grid))
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "whisper.jsonl"
         # The input and every setting on the whole set, one worker each.
@@ -231,7 +260,7 @@ def main() -> None:
         wer = make_asr_scorer("wer", whisper).set_score_request(transcripts=True)
         search = GridSearchCV(
             searched,
-            GRID,
+            search_grid,
             scoring={"wer": wer, "si_sdr": si_sdr_scorer},
             refit=one_standard_error_refit(N_SPLITS, allow=lambda p: setting(p) in safe),
             cv=GroupKFold(n_splits=N_SPLITS),
