@@ -46,18 +46,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np
 
 N_SPLITS = 3
-GRID = [
-    {"rebuild__dry": [1.0]},
-    {
-        "rebuild__dry": [0.0, 0.2, 0.4, 0.6, 0.8],
-        "rebuild__bypass_snr_db": [None, 5.0, 10.0, 15.0],
-    },
-]
+#: The default grid's dry mixes and SNR bypass thresholds (dB; None: no bypass).
+DRY_MIXES = [0.0, 0.2, 0.4, 0.6, 0.8]
+BYPASSES = [None, 5.0, 10.0, 15.0]
 
 
 def grid(dry: list[float], bypass: list[float | None]) -> list[dict]:
     """The search grid: the unprocessed input (``dry=1``) and every pair of ``dry`` and
-    ``bypass`` (the default: :data:`GRID`)."""
+    ``bypass`` (by default :data:`DRY_MIXES` and :data:`BYPASSES`)."""
     return [
         {"rebuild__dry": [1.0]},
         {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass},
@@ -159,14 +155,14 @@ def main() -> None:
         "--dry",
         type=float,
         nargs="+",
-        default=GRID[1]["rebuild__dry"],
+        default=DRY_MIXES,
         help="dry mixes to search (the input, dry 1, is always in)",
     )
     parser.add_argument(
         "--bypass",
         type=bypass_value,
         nargs="+",
-        default=GRID[1]["rebuild__bypass_snr_db"],
+        default=BYPASSES,
         help="SNR bypass thresholds to search, dB, or none",
     )
     parser.add_argument("--seed", type=int, default=7)
