@@ -58,7 +58,9 @@ def interpolate(base_path, tuned_path, alpha: float):
     return tuned
 
 
-def selection_sets(speech, noise, rate: int, n: int, seed: int):
+def selection_sets(speech, noise, rate: int, n: int, seed: int, with_snr: bool = False):
+    """The two selection sets, name -> list of ``(noisy, clean)`` (``(noisy, clean, snr_db)``
+    with ``with_snr``)."""
     from skdenoise.augment import Augmentation
     from skdenoise.datasets import MixtureStream
     from skdenoise.training import validation_sources
@@ -83,8 +85,8 @@ def selection_sets(speech, noise, rate: int, n: int, seed: int):
             fixed=True,
         )
         pairs = []
-        for noisy, clean, _, _ in stream.mixtures(0):
-            pairs.append((noisy, clean))
+        for noisy, clean, snr, _ in stream.mixtures(0):
+            pairs.append((noisy, clean, snr) if with_snr else (noisy, clean))
             if len(pairs) == n:
                 break
         sets[name] = pairs

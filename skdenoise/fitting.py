@@ -573,6 +573,7 @@ _VOLATILE = (
     "patience",
     "early_stopping",
     "lr_reduce_patience",
+    "strength",
 )
 
 

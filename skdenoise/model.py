@@ -257,10 +257,11 @@ def apply_noise_estimate(
     *,
     max_attenuation_db: float | None = None,
     floor_db: float = -100.0,
+    strength: float = 1.0,
 ) -> np.ndarray:
-    """Denoised log-magnitude: ``noisy dB - noise dB``, floored at ``floor_db``.
+    """Denoised log-magnitude: ``noisy dB - strength * noise dB``, floored at ``floor_db``.
 
-    With ``max_attenuation_db``, the noise estimate is first clipped to
+    With ``max_attenuation_db``, the scaled noise estimate is clipped to
     ``[0, max_attenuation_db]`` (bounded subtraction, as in :func:`noise_target`).
 
     Parameters
@@ -271,6 +272,9 @@ def apply_noise_estimate(
         Bound of the subtraction.
     floor_db : float
         Lowest output level in dB.
+    strength : float
+        Factor on the noise estimate (1: as estimated; a gain mask ``g`` becomes
+        ``g ** strength``).
 
     Returns
     -------
@@ -283,8 +287,13 @@ def apply_noise_estimate(
     >>> apply_noise_estimate(np.array([0.0, 0.0]), np.array([10.0, 60.0]),
     ...                      max_attenuation_db=40.0).tolist()
     [-10.0, -40.0]
+    >>> apply_noise_estimate(np.array([0.0, 0.0]), np.array([10.0, 30.0]),
+    ...                      max_attenuation_db=40.0, strength=1.5).tolist()
+    [-15.0, -40.0]
     """
     noise_db = np.asarray(noise_db, dtype=np.float32)
+    if strength != 1.0:
+        noise_db = noise_db * np.float32(strength)
     if max_attenuation_db is not None:
         noise_db = np.clip(noise_db, 0.0, float(max_attenuation_db))
     return np.maximum(np.asarray(noisy_db, dtype=np.float32) - noise_db, floor_db)

@@ -305,8 +305,8 @@ def _json_params(estimator) -> dict:
     return params
 
 
-#: Parameters a preset may set (the rebuild step's: they change no weight).
-PRESET_PARAMS = ("rebuild__dry", "rebuild__bypass_snr_db")
+#: Parameters a preset may set (prediction-time settings: they change no weight).
+PRESET_PARAMS = ("rebuild__dry", "rebuild__bypass_snr_db", "unet__strength")
 
 
 def _check_presets(presets: dict | None) -> dict:

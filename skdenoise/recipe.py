@@ -24,7 +24,7 @@ import numpy as np
 
 from .model import MAGNITUDE_EXPONENT
 
-__all__ = ["LOSSES", "RECIPE", "REFERENCE", "architecture", "check_params"]
+__all__ = ["LOSSES", "RECIPE", "REFERENCE", "architecture", "check_params", "check_strength"]
 
 #: The training losses.
 LOSSES = ("huber", "mse", "mae", "magnitude", "si_sdr", "magnitude+si_sdr")
@@ -72,6 +72,28 @@ RECIPE: dict = {
 }
 
 
+def check_strength(value) -> float:
+    """The prediction-time ``strength`` as a float, or a ValueError naming it.
+
+    Examples
+    --------
+    >>> from skdenoise.recipe import check_strength
+    >>> check_strength(1.5)
+    1.5
+    >>> check_strength(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: strength must be a number within [0, 4], got -1.
+    """
+    try:
+        strength = float(value)
+    except (TypeError, ValueError):
+        strength = float("nan")
+    if not 0.0 <= strength <= 4.0:
+        raise ValueError(f"strength must be a number within [0, 4], got {value!r}.")
+    return strength
+
+
 def check_params(p: dict) -> None:
     """Check the network and training parameters (``UNetNoiseRegressor.get_params()``).
 
@@ -95,6 +117,7 @@ def check_params(p: dict) -> None:
     ...
     ValueError: loss must be one of ('huber', ..., 'magnitude+si_sdr'), got 'l3'.
     """
+    check_strength(p.get("strength", 1.0))
     if p["loss"] not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {p['loss']!r}.")
     if not 0.0 < p["magnitude_exponent"] <= 2.0:

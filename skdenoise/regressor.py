@@ -32,7 +32,7 @@ from .fitting import (
     warm_start,
 )
 from .model import WAVEFORM_LOSSES, Scales, apply_noise_estimate, build_unet, check_architecture
-from .recipe import REFERENCE, architecture, check_params
+from .recipe import REFERENCE, architecture, check_params, check_strength
 from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings, phase_frames
 
@@ -142,6 +142,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         TensorFlow for a model trained in this process and its copies (TensorFlow is loaded
         already, and a grid search should not cache one network per fit). The two agree to
         about 1e-5 dB.
+    strength : float, default=1.0
+        Prediction only: the network's attenuation (dB) is multiplied by ``strength``
+        before it is applied, within ``[0, max_attenuation_db]``. 1 is the model as
+        trained; above 1 removes more (a gain mask ``g`` becomes ``g ** strength``), below 1
+        less. Within ``[0, 4]``. Training ignores it; a model file stores it, so that a
+        shipped model can carry the strength chosen for it.
     distribute : {None, "mirrored"}, default=None
         ``"mirrored"`` trains under ``tf.distribute.MirroredStrategy`` over every visible
         GPU (one replica on the CPU where there is none). ``batch_size`` is then the
@@ -206,6 +212,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         checkpoint_path: str | None = None,
         init_model: str | None = None,
         backend: str = "auto",
+        strength: float = 1.0,
         distribute: str | None = None,
         precision: str = "float32",
         random_state=None,
@@ -231,6 +238,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.checkpoint_path = checkpoint_path
         self.init_model = init_model
         self.backend = backend
+        self.strength = strength
         self.distribute = distribute
         self.precision = precision
         self.random_state = random_state
@@ -442,6 +450,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 f"{tuple(self.settings_.frame_shape)}: use the spectral settings it was "
                 "trained with."
             )
+        strength = check_strength(self.strength)
         runner = self._runner()
         scales = Scales(self.input_mean_, self.input_scale_, self.target_scale_)
         out = np.empty_like(frames_db)
@@ -453,6 +462,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 noise,
                 max_attenuation_db=self.max_attenuation_db,
                 floor_db=self.settings_.floor_db,
+                strength=strength,
             )
         return out
 
