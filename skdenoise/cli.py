@@ -82,7 +82,15 @@ def _add_preset(p) -> None:
         choices=("asr",),
         default=None,
         help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
-        "speech recognisers (see the model card); --dry and --bypass-snr override it",
+        "speech recognisers (see the model card); --dry, --bypass-snr and --strength "
+        "override it",
+    )
+    p.add_argument(
+        "--strength",
+        type=float,
+        default=None,
+        help="factor on the model's attenuation in dB, 0-4: above 1 removes more noise (and "
+        "some speech), below 1 less (default: the model's, stored in its file)",
     )
 
 
@@ -552,12 +560,18 @@ def _load_model(
     sample_rate: int | None = 8000,
     backend: str | None = None,
     preset: str | None = None,
+    strength: float | None = None,
 ):
     from .pipeline import load_model, load_pretrained
+    from .recipe import check_strength
 
+    if strength is not None:
+        strength = check_strength(strength)  # before loading: a one-line error
     pipe = load_model(path, preset=preset) if path else load_pretrained(sample_rate, preset=preset)
     if backend is not None:
         pipe.set_params(unet__backend=backend)
+    if strength is not None:
+        pipe.set_params(unet__strength=strength)
     return pipe
 
 
@@ -615,7 +629,7 @@ def _run_denoise(args) -> int:
     with parallel_backend(backend, n_jobs=args.jobs, scheduler=args.scheduler) as workers:
         for rate, index in sorted(groups.items()):
             denoiser = Denoiser(
-                _load_model(args.model, rate, engine, args.preset),
+                _load_model(args.model, rate, engine, args.preset, args.strength),
                 dry=args.dry,
                 bypass_snr_db=args.bypass_snr,
                 chunk_seconds=args.chunk_seconds,
@@ -767,7 +781,9 @@ def _run_evaluate(args) -> int:
 
         # The model that suits the audio: the shipped one for its rate, or the one given.
         default_rate = None if args.model else pretrained_rate_for(rate)
-        pipe = _load_model(args.model, default_rate, engine, preset=args.preset)
+        pipe = _load_model(
+            args.model, default_rate, engine, preset=args.preset, strength=args.strength
+        )
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:

@@ -75,6 +75,20 @@ RECIPE: dict = {
 def check_strength(value) -> float:
     """The prediction-time ``strength`` as a float, or a ValueError naming it.
 
+    Parameters
+    ----------
+    value : float or str
+        A factor on the network's attenuation in dB, within [0, 4].
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Not a number, or outside [0, 4].
+
     Examples
     --------
     >>> from skdenoise.recipe import check_strength

@@ -355,7 +355,7 @@ def test_denoise_picks_the_shipped_model_that_suits_each_file(model_file, tmp_pa
     asked = []
     real = cli._load_model
     monkeypatch.setattr(
-        cli, "_load_model", lambda p, r=8000, b=None, s=None: asked.append(r) or real(p, r, b, s)
+        cli, "_load_model", lambda p, r=8000, *a, **k: asked.append(r) or real(p, r, *a, **k)
     )
     rng = np.random.default_rng(8)
     write(tmp_path / "in" / "a.wav", 0.1 * rng.standard_normal(44100), 44100)
