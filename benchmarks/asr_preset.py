@@ -1,4 +1,4 @@
-"""Choose a model's ``asr`` preset (dry mix and SNR bypass) by GridSearchCV on Whisper WER.
+"""Choose a model's ``asr`` preset (dry mix, SNR bypass, strength) by GridSearchCV on Whisper WER.
 
     python benchmarks/asr_preset.py --speech runs/realistic/train_speech_8k.tsv \
         --noise runs/realistic/train_noise_8k.tsv --model runs/R1/model.npz --write
@@ -11,7 +11,9 @@ telephone channel and rooms (so the choice is made on audio like the realistic d
 but from other speakers and noises).
 
 - The U-Net is wrapped in ``sklearn.frozen.FrozenEstimator``: the search only varies the
-  rebuild step, never retrains.
+  rebuild step and, with ``--strength``, the network's prediction-time ``strength`` (each
+  strength a frozen copy of the fitted network, given to the grid as the ``unet`` step),
+  never retrains. Below 1, a strength is a gentler mask, where a dry mix adds noise back.
 - Reference transcripts reach the Whisper WER scorer through metadata routing; folds never
   share a speaker (``GroupKFold``).
 - Safety first: every setting is also decoded on the whole selection set, and its chance
@@ -36,6 +38,7 @@ but from other speakers and noises).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -51,13 +54,20 @@ DRY_MIXES = [0.0, 0.2, 0.4, 0.6, 0.8]
 BYPASSES = [None, 5.0, 10.0, 15.0]
 
 
-def grid(dry: list[float], bypass: list[float | None]) -> list[dict]:
+def grid(dry: list[float], bypass: list[float | None], unets: list | None = None) -> list[dict]:
     """The search grid: the unprocessed input (``dry=1``) and every pair of ``dry`` and
-    ``bypass`` (by default :data:`DRY_MIXES` and :data:`BYPASSES`)."""
-    return [
-        {"rebuild__dry": [1.0]},
-        {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass},
-    ]
+    ``bypass`` (by default :data:`DRY_MIXES` and :data:`BYPASSES`), and with ``unets``
+    (frozen copies of the network at several strengths) every triple."""
+    processed = {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass}
+    if unets:
+        processed["unet"] = unets
+    return [{"rebuild__dry": [1.0]}, processed]
+
+
+def strength_of(params: dict, default: float = 1.0) -> float:
+    """The network strength of a grid point (``default``: the model file's own)."""
+    unet = params.get("unet")
+    return default if unet is None else float(unet.estimator.strength)
 
 
 def bypass_value(text: str) -> float | None:
@@ -65,9 +75,13 @@ def bypass_value(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
 
 
-def setting(params: dict) -> tuple:
-    """A grid point as a hashable key."""
-    return (params["rebuild__dry"], params.get("rebuild__bypass_snr_db"))
+def setting(params: dict, default_strength: float = 1.0) -> tuple:
+    """A grid point as a hashable key: (dry, bypass, strength)."""
+    return (
+        params["rebuild__dry"],
+        params.get("rebuild__bypass_snr_db"),
+        strength_of(params, default_strength),
+    )
 
 
 def wer_by_snr(errors, words, snrs) -> dict[float, float]:
@@ -165,6 +179,13 @@ def main() -> None:
         default=BYPASSES,
         help="SNR bypass thresholds to search, dB, or none",
     )
+    parser.add_argument(
+        "--strength",
+        type=float,
+        nargs="+",
+        default=None,
+        help="network strengths to search (default: only the model file's own)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="store the preset in --model")
@@ -198,9 +219,19 @@ def main() -> None:
     )
     sklearn.set_config(enable_metadata_routing=True)
     searched = load_model(args.model)
-    searched.set_params(unet=FrozenEstimator(searched.named_steps["unet"]), load__array_rate=rate)
-    search_grid = grid(args.dry, args.bypass)
+    fitted = searched.named_steps["unet"]
+    own = float(fitted.strength)
+    searched.set_params(unet=FrozenEstimator(fitted), load__array_rate=rate)
+    unets = None
+    if args.strength is not None:
+        # copies of the fitted network (clone() would drop what it learned)
+        unets = [FrozenEstimator(copy.copy(fitted).set_params(strength=s)) for s in args.strength]
+    search_grid = grid(args.dry, args.bypass, unets)
     settings = list(ParameterGrid(search_grid))
+
+    def key(params: dict) -> tuple:
+        return setting(params, own)
+
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "whisper.jsonl"
         # The input and every setting on the whole set, one worker each.
@@ -208,29 +239,30 @@ def main() -> None:
             delayed(decode_setting)(searched, params, noisy, rate, cache)
             for params in [None, *settings]
         )
-        hypotheses = {setting(p): h for p, h in zip(settings, decoded[1:])}
+        hypotheses = {key(p): h for p, h in zip(settings, decoded[1:])}
         # One alignment per sentence and setting serves both the per-SNR WER and the
         # bootstrap.
         input_errors, words = word_errors(texts, decoded[0])
         by_snr = {"input": wer_by_snr(input_errors, words, snrs)}
         chance = {}
-        for key, hyps in hypotheses.items():
+        for k, hyps in hypotheses.items():
             errors, _ = word_errors(texts, hyps)
-            by_snr[key] = wer_by_snr(errors, words, snrs)
-            chance[key] = safe_probability(
+            by_snr[k] = wer_by_snr(errors, words, snrs)
+            chance[k] = safe_probability(
                 errors, input_errors, snrs, sample_size=args.dev_size, random_state=args.seed
             )
-        processed = {key: p for key, p in chance.items() if key[0] != 1.0}
+        processed = {k: p for k, p in chance.items() if k[0] != 1.0}
         safe = {key for key, p in processed.items() if p >= args.min_safe}
         if not safe:
             most = max(processed, key=processed.get)
             print(
                 f"no processed setting reaches a {args.min_safe:.0%} chance of passing every "
                 f"SNR; allowing only the likeliest, dry {most[0]:g} bypass {most[1]} "
+                f"strength {most[2]:g} "
                 f"({processed[most]:.1%})"
             )
             safe = {most}
-        safe.add((1.0, None))
+        safe.add((1.0, None, own))
         if args.save is not None:
             args.save.write_text(
                 json.dumps(
@@ -244,6 +276,7 @@ def main() -> None:
                             {
                                 "dry": p["rebuild__dry"],
                                 "bypass": p.get("rebuild__bypass_snr_db"),
+                                "strength": key(p)[2],
                                 "hypotheses": h,
                             }
                             for p, h in zip(settings, decoded[1:])
@@ -258,7 +291,7 @@ def main() -> None:
             searched,
             search_grid,
             scoring={"wer": wer, "si_sdr": si_sdr_scorer},
-            refit=one_standard_error_refit(N_SPLITS, allow=lambda p: setting(p) in safe),
+            refit=one_standard_error_refit(N_SPLITS, allow=lambda p: key(p) in safe),
             cv=GroupKFold(n_splits=N_SPLITS),
             n_jobs=args.jobs,
         )
@@ -275,12 +308,12 @@ def main() -> None:
     )
     snr_columns = " | ".join(f"{g:g} dB" for g in groups)
     print(
-        f"| dry | bypass | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | {snr_columns} "
+        f"| dry | bypass | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | {snr_columns} "
         f"| chance of passing every SNR ({args.dev_size} per SNR) | allowed |"
     )
-    print("|---|---|---|---|---|" + "---|" * len(groups) + "---|---|")
+    print("|---|---|---|---|---|---|" + "---|" * len(groups) + "---|---|")
     print(
-        "| input | | | | | "
+        "| input | | | | | | "
         + " | ".join(f"{100 * by_snr['input'][g]:.1f}%" for g in groups)
         + " | | |"
     )
@@ -294,13 +327,20 @@ def main() -> None:
         bypass = "off" if bypass is None else f"{bypass:g} dB"
         note = " (unprocessed input)" if params["rebuild__dry"] == 1.0 else ""
         se = 100 * std / np.sqrt(N_SPLITS)
-        cells = " | ".join(f"{100 * by_snr[setting(params)][g]:.1f}%" for g in groups)
+        cells = " | ".join(f"{100 * by_snr[key(params)][g]:.1f}%" for g in groups)
         print(
-            f"| {params['rebuild__dry']:g}{note} | {bypass} | {-100 * w:.1f}% | {se:.1f} | "
-            f"{sdr:.2f} | {cells} | {chance[setting(params)]:.1%} | "
-            f"{'yes' if setting(params) in safe else 'no'} |"
+            f"| {params['rebuild__dry']:g}{note} | {bypass} | "
+            f"{'' if note else format(key(params)[2], 'g')} | {-100 * w:.1f}% | {se:.1f} | "
+            f"{sdr:.2f} | {cells} | {chance[key(params)]:.1%} | "
+            f"{'yes' if key(params) in safe else 'no'} |"
         )
-    chosen = {"rebuild__dry": 0.0, "rebuild__bypass_snr_db": None, **search.best_params_}
+    best = dict(search.best_params_)
+    chosen = {
+        "rebuild__dry": best["rebuild__dry"],
+        "rebuild__bypass_snr_db": best.get("rebuild__bypass_snr_db"),
+    }
+    if args.strength is not None or own != 1.0:
+        chosen["unet__strength"] = strength_of(best, own)
     print(f"chosen: {chosen} ({time.time() - started:.0f} s)")
     if args.write:
         presets = {**model_presets(args.model), "asr": chosen}
