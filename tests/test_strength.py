@@ -144,3 +144,30 @@ def test_export_records_the_strength(fitted_tiny, tmp_path):
     info = json.loads((tmp_path / "net.tflite.json").read_text())
     assert info["strength"] == 1.25
     assert any("strength" in step for step in info["steps"])
+
+
+def test_evaluate_takes_the_strength(fitted_tiny, tmp_path, capsys):
+    import csv
+
+    path = str(save_model(fitted_tiny, tmp_path / "a.npz"))
+    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 10000))
+    for folder, waves in (("noisy", noisy), ("clean", clean)):
+        (tmp_path / folder).mkdir()
+        for i, x in enumerate(waves):
+            sf.write(tmp_path / folder / f"{i}.wav", x, 8000, subtype="FLOAT")
+
+    def evaluate(out, *extra):
+        args = ["evaluate", "--noisy-dir", str(tmp_path / "noisy"), "--clean-dir"]
+        args += [str(tmp_path / "clean"), "--model", path, *extra, "--no-asr"]
+        return main([*args, "--out", str(tmp_path / out), "--no-progress"])
+
+    def si_sdr(out):
+        with open(tmp_path / out / "per_file.csv") as f:
+            return [float(row["si_sdr_output"]) for row in csv.DictReader(f)]
+
+    assert evaluate("one") == 0 and evaluate("two", "--strength", "2") == 0
+    assert si_sdr("one") != si_sdr("two")
+    capsys.readouterr()
+    assert evaluate("bad", "--strength", "-1") != 0
+    err = capsys.readouterr().err.strip()
+    assert "strength" in err and len(err.splitlines()) == 1
