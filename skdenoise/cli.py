@@ -294,8 +294,8 @@ def _add_train(sub) -> None:
         type=float,
         default=RECIPE["over_suppression_weight"],
         help="how many times more the magnitude loss charges speech removed than noise "
-        "left, 1-100; above 1 keeps more speech, as a recogniser downstream prefers "
-        f"(default {RECIPE['over_suppression_weight']}: symmetric)",
+        "left, 0.1-100; above 1 keeps more speech, as a recogniser downstream prefers, "
+        f"below 1 leaves less noise (default {RECIPE['over_suppression_weight']}: symmetric)",
     )
     p.add_argument(
         "--output-activation",

@@ -315,9 +315,10 @@ def magnitude_loss(
     count by their energy, so loud speech and loud noise matter most, as for PESQ and
     SI-SDR, while a log-domain loss weighs every bin alike.
 
-    With ``over_suppression_weight`` above 1 the loss is asymmetric: a bin whose estimate
-    is *below* the clean speech (speech removed with the noise) costs that many times what
-    the same error above it (noise left in) costs. Speech recognisers are hurt more by
+    With ``over_suppression_weight`` other than 1 the loss is asymmetric: a bin whose
+    estimate is *below* the clean speech (speech removed with the noise) costs that many
+    times what the same error above it (noise left in) costs (below 1: noise left costs
+    more). Speech recognisers are hurt more by
     speech removed than by noise left, so this trades residual noise for less distortion
     (the "asymmetric loss" of VoiceFilter-Lite, Wang et al., Interspeech 2020). The
     per-bin optimum moves from the conditional mean to the ``w / (1 + w)`` expectile.

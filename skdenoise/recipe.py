@@ -138,9 +138,9 @@ def check_params(p: dict) -> None:
         raise ValueError(
             f"magnitude_exponent must be within (0, 2], got {p['magnitude_exponent']!r}."
         )
-    if not 1.0 <= p["over_suppression_weight"] <= 100.0:
+    if not 0.1 <= p["over_suppression_weight"] <= 100.0:
         raise ValueError(
-            "over_suppression_weight must be within [1, 100], got "
+            "over_suppression_weight must be within [0.1, 100], got "
             f"{p['over_suppression_weight']!r}."
         )
     if not p["learning_rate"] > 0:

@@ -91,10 +91,11 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         magnitudes (the closest to SNR and SI-SDR, which count energy); smaller values give
         quiet bins more weight.
     over_suppression_weight : float, default=1.0
-        Within [1, 100]: how many times more the ``"magnitude"`` loss (alone or in
+        Within [0.1, 100]: how many times more the ``"magnitude"`` loss (alone or in
         ``"magnitude+si_sdr"``) charges a bin whose estimate is below the clean speech
         (speech removed) than one above it (noise left); 1 is the symmetric loss. Above 1
-        the model removes less speech with the noise, which a recogniser downstream prefers
+        the model removes less speech with the noise, which a recogniser downstream prefers;
+        below 1 it leaves less noise, which DNSMOS's background score prefers
         (:func:`skdenoise.model.magnitude_loss`).
     learning_rate : float, default=1e-3
         Adam's learning rate.

@@ -132,8 +132,8 @@ def test_bad_hyperparameters_are_explained():
         make_denoising_pipeline(load__array_rate=8000, unet__magnitude_exponent=0.0).fit(
             noisy, clean
         )
-    with pytest.raises(ValueError, match=r"over_suppression_weight must be within \[1, 100\]"):
-        make_denoising_pipeline(load__array_rate=8000, unet__over_suppression_weight=0.5).fit(
+    with pytest.raises(ValueError, match=r"over_suppression_weight must be within \[0.1, 100\]"):
+        make_denoising_pipeline(load__array_rate=8000, unet__over_suppression_weight=0.05).fit(
             noisy, clean
         )
     with pytest.raises(ValueError, match=r"divisible"):

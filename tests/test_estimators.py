@@ -220,7 +220,8 @@ def test_magnitude_loss_values():
 
 def test_over_suppression_weight_charges_speech_removed_more():
     """The asymmetric loss: an estimate d below the clean speech costs w times what the
-    same d above it costs; w = 1 is the symmetric loss, unchanged."""
+    same d above it costs (below 1: noise left costs more); w = 1 is the symmetric loss,
+    unchanged."""
     from skdenoise.model import magnitude_loss
 
     # noisy -10 dB, clean -20 dB; outputs of 0.5 and 1.5 (x 10 dB) leave the estimate
@@ -235,7 +236,8 @@ def test_over_suppression_weight_charges_speech_removed_more():
     below = (np.exp(-25 * k) - clean) ** 2
     symmetric = magnitude_loss(10.0, exponent=0.6)
     asymmetric = magnitude_loss(10.0, exponent=0.6, over_suppression_weight=4.0)
-    for loss, weight in ((symmetric, 1.0), (asymmetric, 4.0)):
+    reverse = magnitude_loss(10.0, exponent=0.6, over_suppression_weight=0.25)
+    for loss, weight in ((symmetric, 1.0), (asymmetric, 4.0), (reverse, 0.25)):
         np.testing.assert_allclose(np.asarray(loss(y_true, left)), [above], rtol=1e-5)
         np.testing.assert_allclose(np.asarray(loss(y_true, removed)), [weight * below], rtol=1e-5)
 
