@@ -35,38 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
-from weight_average import selection_sets
-
-DNSMOS_HOP_S = 9.01
-
-
-def score(outputs, pairs, rate: int, dnsmos: bool) -> dict[str, np.ndarray]:
-    """Per-mixture PESQ, STOI, SI-SDR (and DNSMOS OVRL), NaN where a metric refuses."""
-    from skdenoise import metrics
-
-    fns = {
-        "pesq": lambda r, e: metrics.pesq(r, e, rate),
-        "stoi": lambda r, e: metrics.stoi(r, e, rate),
-        "si_sdr": metrics.si_sdr,
-    }
-    if dnsmos:
-        fns["dnsmos_ovrl"] = lambda r, e: metrics.dnsmos(e, rate, hop_s=DNSMOS_HOP_S)["ovrl"]
-    values: dict[str, list[float]] = {name: [] for name in fns}
-    for (_, clean), out in zip(pairs, outputs):
-        for name, fn in fns.items():
-            try:
-                values[name].append(float(fn(clean, out)))
-            except ValueError:
-                values[name].append(np.nan)
-    return {k: np.asarray(v) for k, v in values.items()}
-
-
-def paired_mean(values: np.ndarray, reference: np.ndarray, mask=None) -> float:
-    """Mean over the mixtures both could score (and within ``mask``)."""
-    ok = ~np.isnan(values) & ~np.isnan(reference)
-    if mask is not None:
-        ok &= mask
-    return float(np.mean(values[ok])) if ok.any() else float("nan")
+from weight_average import paired_mean, score_outputs, selection_sets
 
 
 def choose(table: dict, args) -> float:
@@ -112,7 +81,7 @@ def main() -> None:
     sets = {name: [(x, c) for x, c, _ in t] for name, t in triples.items()}
     snrs = {name: np.asarray([snr for _, _, snr in t]) for name, t in triples.items()}
     inputs = {
-        name: score([x for x, _ in pairs], pairs, rate, dnsmos=name == "realistic")
+        name: score_outputs([x for x, _ in pairs], pairs, rate, dnsmos=name == "realistic")
         for name, pairs in sets.items()
     }
     pipe = load_model(args.model)
@@ -120,7 +89,7 @@ def main() -> None:
     for s in args.strengths:
         pipe.set_params(unet__strength=s)
         per_file[s] = {
-            name: score(
+            name: score_outputs(
                 pipe.predict([x for x, _ in pairs], sample_rate=rate),
                 pairs,
                 rate,

@@ -93,23 +93,48 @@ def selection_sets(speech, noise, rate: int, n: int, seed: int, with_snr: bool =
     return sets
 
 
-def score(pipe, pairs, rate: int) -> dict:
+#: Seconds between DNSMOS windows, as ``quality.py`` scores by default.
+DNSMOS_HOP_S = 9.01
+
+
+def score_outputs(outputs, pairs, rate: int, dnsmos: bool = False) -> dict[str, np.ndarray]:
+    """Per-mixture PESQ, STOI, SI-SDR (and with ``dnsmos`` DNSMOS OVRL, windows
+    :data:`DNSMOS_HOP_S` apart) of ``outputs`` against the clean side of ``pairs``; NaN
+    where a metric refuses a file."""
     from skdenoise import metrics
 
-    noisy = [x for x, _ in pairs]
-    outputs = pipe.predict(noisy, sample_rate=rate) if pipe is not None else noisy
-    values: dict[str, list[float]] = {"pesq": [], "stoi": [], "si_sdr": []}
+    fns = {
+        "pesq": lambda r, e: metrics.pesq(r, e, rate),
+        "stoi": lambda r, e: metrics.stoi(r, e, rate),
+        "si_sdr": metrics.si_sdr,
+    }
+    if dnsmos:
+        fns["dnsmos_ovrl"] = lambda r, e: metrics.dnsmos(e, rate, hop_s=DNSMOS_HOP_S)["ovrl"]
+    values: dict[str, list[float]] = {name: [] for name in fns}
     for (_, clean), out in zip(pairs, outputs):
-        for name, fn in (
-            ("pesq", lambda r, e: metrics.pesq(r, e, rate)),
-            ("stoi", lambda r, e: metrics.stoi(r, e, rate)),
-            ("si_sdr", metrics.si_sdr),
-        ):
+        for name, fn in fns.items():
             try:
-                values[name].append(fn(clean, out))
+                values[name].append(float(fn(clean, out)))
             except ValueError:
                 values[name].append(np.nan)
     return {k: np.asarray(v) for k, v in values.items()}
+
+
+def score(pipe, pairs, rate: int) -> dict[str, np.ndarray]:
+    """:func:`score_outputs` of ``pipe`` on the noisy side of ``pairs`` (of the noisy
+    input itself when ``pipe`` is None)."""
+    noisy = [x for x, _ in pairs]
+    outputs = pipe.predict(noisy, sample_rate=rate) if pipe is not None else noisy
+    return score_outputs(outputs, pairs, rate)
+
+
+def paired_mean(values: np.ndarray, reference: np.ndarray, mask=None) -> float:
+    """Mean over the mixtures both ``values`` and ``reference`` could score (and within
+    ``mask``); NaN if none."""
+    ok = ~np.isnan(values) & ~np.isnan(reference)
+    if mask is not None:
+        ok &= mask
+    return float(np.mean(values[ok])) if ok.any() else float("nan")
 
 
 def main() -> None:
@@ -140,9 +165,7 @@ def main() -> None:
         results[alpha] = (pipe, {name: score(pipe, pairs, rate) for name, pairs in sets.items()})
 
     def mean(values, name, metric):
-        # Paired with the input: files both could score.
-        ok = ~np.isnan(values[metric]) & ~np.isnan(inputs[name][metric])
-        return float(np.mean(values[metric][ok]))
+        return paired_mean(values[metric], inputs[name][metric])
 
     print(
         "selection sets from the fine-tune's validation side: "
