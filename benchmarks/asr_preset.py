@@ -252,7 +252,7 @@ def main() -> None:
                 errors, input_errors, snrs, sample_size=args.dev_size, random_state=args.seed
             )
         processed = {k: p for k, p in chance.items() if k[0] != 1.0}
-        safe = {key for key, p in processed.items() if p >= args.min_safe}
+        safe = {k for k, p in processed.items() if p >= args.min_safe}
         if not safe:
             most = max(processed, key=processed.get)
             print(
