@@ -309,9 +309,11 @@ def main() -> None:
             notes.append(
                 f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass {rebuild.bypass_snr_db}"
             )
-            # Reusable only for the same weights, dry mix and bypass.
-            digest = hashlib.blake2b(repr((rebuild.dry, rebuild.bypass_snr_db)).encode())
-            for w in pipe.named_steps["unet"]._fitted_state()[1]:
+            # Reusable only for the same weights, dry mix, bypass and strength.
+            unet = pipe.named_steps["unet"]
+            settings = (rebuild.dry, rebuild.bypass_snr_db, unet.strength)
+            digest = hashlib.blake2b(repr(settings).encode())
+            for w in unet._fitted_state()[1]:
                 digest.update(np.ascontiguousarray(w, np.float32).tobytes())
             fingerprint = digest.hexdigest()
             systems[label_] = (
