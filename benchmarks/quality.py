@@ -305,12 +305,12 @@ def main() -> None:
             model_rate = int(pipe.named_steps["load"].sample_rate)
             if model_rate != rate:
                 label_ += f" (at {model_rate} Hz)"
-            rebuild = pipe.named_steps["rebuild"]
+            rebuild, unet = pipe.named_steps["rebuild"], pipe.named_steps["unet"]
             notes.append(
-                f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass {rebuild.bypass_snr_db}"
+                f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass "
+                f"{rebuild.bypass_snr_db}, strength {unet.strength:g}"
             )
             # Reusable only for the same weights, dry mix, bypass and strength.
-            unet = pipe.named_steps["unet"]
             settings = (rebuild.dry, rebuild.bypass_snr_db, unet.strength)
             digest = hashlib.blake2b(repr(settings).encode())
             for w in unet._fitted_state()[1]:
