@@ -10,6 +10,8 @@ transcribed sentences of 2-12 s mixed at -5 to 15 dB through the training augmen
 telephone channel and rooms (so the choice is made on audio like the realistic dev set's,
 but from other speakers and noises).
 
+- ``--ramp`` adds the width of the bypass's fade (``rebuild__bypass_ramp_db``; otherwise
+  every setting keeps the model's, 5 dB unless the file stores another).
 - The U-Net is wrapped in ``sklearn.frozen.FrozenEstimator``: the search only varies the
   rebuild step and, with ``--strength``, the network's prediction-time ``strength`` (each
   strength a frozen copy of the fitted network, given to the grid as the ``unet`` step),
@@ -54,13 +56,21 @@ DRY_MIXES = [0.0, 0.2, 0.4, 0.6, 0.8]
 BYPASSES = [None, 5.0, 10.0, 15.0]
 
 
-def grid(dry: list[float], bypass: list[float | None], unets: list | None = None) -> list[dict]:
+def grid(
+    dry: list[float],
+    bypass: list[float | None],
+    unets: list | None = None,
+    ramps: list[float] | None = None,
+) -> list[dict]:
     """The search grid: the unprocessed input (``dry=1``) and every pair of ``dry`` and
-    ``bypass`` (by default :data:`DRY_MIXES` and :data:`BYPASSES`), and with ``unets``
-    (frozen copies of the network at several strengths) every triple."""
+    ``bypass`` (by default :data:`DRY_MIXES` and :data:`BYPASSES`), times, where given,
+    ``unets`` (frozen copies of the network at several strengths) and ``ramps`` (widths of
+    the bypass's fade, dB)."""
     processed = {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass}
     if unets:
         processed["unet"] = unets
+    if ramps:
+        processed["rebuild__bypass_ramp_db"] = ramps
     return [{"rebuild__dry": [1.0]}, processed]
 
 
@@ -75,12 +85,13 @@ def bypass_value(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
 
 
-def setting(params: dict, default_strength: float = 1.0) -> tuple:
-    """A grid point as a hashable key: (dry, bypass, strength)."""
+def setting(params: dict, default_strength: float = 1.0, default_ramp: float = 5.0) -> tuple:
+    """A grid point as a hashable key: (dry, bypass, strength, ramp)."""
     return (
         params["rebuild__dry"],
         params.get("rebuild__bypass_snr_db"),
         strength_of(params, default_strength),
+        float(params.get("rebuild__bypass_ramp_db", default_ramp)),
     )
 
 
@@ -186,6 +197,13 @@ def main() -> None:
         default=None,
         help="network strengths to search (default: only the model file's own)",
     )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        nargs="+",
+        default=None,
+        help="widths of the bypass's fade to search, dB (default: only the model file's own)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="store the preset in --model")
@@ -221,16 +239,17 @@ def main() -> None:
     searched = load_model(args.model)
     fitted = searched.named_steps["unet"]
     own = float(fitted.strength)
+    own_ramp = float(searched.named_steps["rebuild"].bypass_ramp_db)
     searched.set_params(unet=FrozenEstimator(fitted), load__array_rate=rate)
     unets = None
     if args.strength is not None:
         # copies of the fitted network (clone() would drop what it learned)
         unets = [FrozenEstimator(copy.copy(fitted).set_params(strength=s)) for s in args.strength]
-    search_grid = grid(args.dry, args.bypass, unets)
+    search_grid = grid(args.dry, args.bypass, unets, args.ramp)
     settings = list(ParameterGrid(search_grid))
 
     def key(params: dict) -> tuple:
-        return setting(params, own)
+        return setting(params, own, own_ramp)
 
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "whisper.jsonl"
@@ -258,11 +277,11 @@ def main() -> None:
             print(
                 f"no processed setting reaches a {args.min_safe:.0%} chance of passing every "
                 f"SNR; allowing only the likeliest, dry {most[0]:g} bypass {most[1]} "
-                f"strength {most[2]:g} "
+                f"strength {most[2]:g} ramp {most[3]:g} "
                 f"({processed[most]:.1%})"
             )
             safe = {most}
-        safe.add((1.0, None, own))
+        safe.add((1.0, None, own, own_ramp))
         if args.save is not None:
             args.save.write_text(
                 json.dumps(
@@ -277,6 +296,7 @@ def main() -> None:
                                 "dry": p["rebuild__dry"],
                                 "bypass": p.get("rebuild__bypass_snr_db"),
                                 "strength": key(p)[2],
+                                "ramp": key(p)[3],
                                 "hypotheses": h,
                             }
                             for p, h in zip(settings, decoded[1:])
@@ -308,12 +328,13 @@ def main() -> None:
     )
     snr_columns = " | ".join(f"{g:g} dB" for g in groups)
     print(
-        f"| dry | bypass | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | {snr_columns} "
+        "| dry | bypass | ramp | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | "
+        f"{snr_columns} "
         f"| chance of passing every SNR ({args.dev_size} per SNR) | allowed |"
     )
-    print("|---|---|---|---|---|---|" + "---|" * len(groups) + "---|---|")
+    print("|---|---|---|---|---|---|---|" + "---|" * len(groups) + "---|---|")
     print(
-        "| input | | | | | | "
+        "| input | | | | | | | "
         + " | ".join(f"{100 * by_snr['input'][g]:.1f}%" for g in groups)
         + " | | |"
     )
@@ -328,8 +349,9 @@ def main() -> None:
         note = " (unprocessed input)" if params["rebuild__dry"] == 1.0 else ""
         se = 100 * std / np.sqrt(N_SPLITS)
         cells = " | ".join(f"{100 * by_snr[key(params)][g]:.1f}%" for g in groups)
+        ramp = "" if bypass == "off" else f"{key(params)[3]:g} dB"
         print(
-            f"| {params['rebuild__dry']:g}{note} | {bypass} | "
+            f"| {params['rebuild__dry']:g}{note} | {bypass} | {ramp} | "
             f"{'' if note else format(key(params)[2], 'g')} | {-100 * w:.1f}% | {se:.1f} | "
             f"{sdr:.2f} | {cells} | {chance[key(params)]:.1%} | "
             f"{'yes' if key(params) in safe else 'no'} |"
@@ -341,6 +363,8 @@ def main() -> None:
     }
     if args.strength is not None or own != 1.0:
         chosen["unet__strength"] = strength_of(best, own)
+    if chosen["rebuild__bypass_snr_db"] is not None and (args.ramp is not None or own_ramp != 5.0):
+        chosen["rebuild__bypass_ramp_db"] = float(best.get("rebuild__bypass_ramp_db", own_ramp))
     print(f"chosen: {chosen} ({time.time() - started:.0f} s)")
     if args.write:
         presets = {**model_presets(args.model), "asr": chosen}

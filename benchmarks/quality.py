@@ -308,10 +308,20 @@ def main() -> None:
             rebuild, unet = pipe.named_steps["rebuild"], pipe.named_steps["unet"]
             notes.append(
                 f"`{label_}`: `{path}`, dry mix {rebuild.dry:g}, SNR bypass "
-                f"{rebuild.bypass_snr_db}, strength {unet.strength:g}"
+                f"{rebuild.bypass_snr_db}"
+                + (
+                    ""
+                    if rebuild.bypass_snr_db is None
+                    else f" (ramp {rebuild.bypass_ramp_db:g} dB)"
+                )
+                + f", strength {unet.strength:g}"
             )
-            # Reusable only for the same weights, dry mix, bypass and strength.
+            # Reusable only for the same weights, dry mix, bypass and strength. The ramp
+            # joins the key only with a bypass and off its old fixed 5 dB, so that the
+            # summaries saved before it was a parameter still match.
             settings = (rebuild.dry, rebuild.bypass_snr_db, unet.strength)
+            if rebuild.bypass_snr_db is not None and rebuild.bypass_ramp_db != 5.0:
+                settings += (rebuild.bypass_ramp_db,)
             digest = hashlib.blake2b(repr(settings).encode())
             for w in unet._fitted_state()[1]:
                 digest.update(np.ascontiguousarray(w, np.float32).tobytes())

@@ -441,8 +441,15 @@ def _add_denoise(sub) -> None:
         default=None,
         metavar="DB",
         help="recordings whose estimated SNR (dB) is at or above this pass through "
-        "unprocessed, faded in over the 5 dB below it; for speech recognisers (default: the "
-        "model's, off)",
+        "unprocessed, faded in over the --bypass-ramp dB below it; for speech recognisers "
+        "(default: the model's, off)",
+    )
+    p.add_argument(
+        "--bypass-ramp",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="width of the bypass's fade in dB, 0 for a hard switch (default: the model's, 5)",
     )
     writes = p.add_mutually_exclusive_group()
     writes.add_argument(
@@ -632,6 +639,7 @@ def _run_denoise(args) -> int:
                 _load_model(args.model, rate, engine, args.preset, args.strength),
                 dry=args.dry,
                 bypass_snr_db=args.bypass_snr,
+                bypass_ramp_db=args.bypass_ramp,
                 chunk_seconds=args.chunk_seconds,
             )
             done = denoiser.denoise_files(
@@ -697,6 +705,13 @@ def _add_evaluate(sub) -> None:
         default=None,
         metavar="DB",
         help="SNR bypass override (see skdenoise denoise --help)",
+    )
+    p.add_argument(
+        "--bypass-ramp",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="width of the bypass's fade override, dB (see skdenoise denoise --help)",
     )
     p.add_argument(
         "--sample-rate",
@@ -788,6 +803,8 @@ def _run_evaluate(args) -> int:
             pipe.set_params(rebuild__dry=args.dry)
         if args.bypass_snr is not None:
             pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
+        if args.bypass_ramp is not None:
+            pipe.set_params(rebuild__bypass_ramp_db=args.bypass_ramp)
         model_rate = int(pipe.named_steps["load"].sample_rate)
         model_name = (args.model or f"shipped {pretrained_path(default_rate).name}") + (
             f" ({model_rate} Hz)" + (f", preset {args.preset}" if args.preset else "")

@@ -104,6 +104,8 @@ class ChunkEngine:
         Share of the input mixed into the output, in [0, 1].
     bypass_snr_db : float or None
         SNR bypass, decided per chunk (see :func:`skdenoise.spectral.mix_output`).
+    bypass_ramp_db : float
+        Width of the bypass's fade, dB (0: a hard switch).
     chunk_seconds : float
         Output seconds per chunk.
     batch_frames : int
@@ -129,6 +131,7 @@ class ChunkEngine:
         *,
         dry: float = 0.0,
         bypass_snr_db: float | None = None,
+        bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
         model_batch: int = 1,
@@ -138,6 +141,7 @@ class ChunkEngine:
         self.dry = float(dry)
         spectral.mix_dry(np.zeros(1, np.float32), np.zeros(1, np.float32), self.dry)
         self.bypass_snr_db = spectral.check_bypass_snr_db(bypass_snr_db)
+        self.bypass_ramp_db = spectral.check_bypass_ramp_db(bypass_ramp_db)
         rate = settings.sample_rate
         self.chunk_samples = max(int(chunk_seconds * rate), settings.frame_length)
         self.batch_frames = int(batch_frames)
@@ -154,7 +158,9 @@ class ChunkEngine:
         plan = task.plan
         enhanced = spectral.synthesise_chunk(task.denoised, task.phase, plan, self.settings)
         dry_input = task.samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
-        out = spectral.mix_output(enhanced, dry_input, self.dry, self.bypass_snr_db)
+        out = spectral.mix_output(
+            enhanced, dry_input, self.dry, self.bypass_snr_db, self.bypass_ramp_db
+        )
         task.job.emit(out, task.last)
         if task.last:
             task.job.finish()

@@ -51,6 +51,7 @@ def engine_for(
     *,
     dry: float | None = None,
     bypass_snr_db: float | None = None,
+    bypass_ramp_db: float | None = None,
     chunk_seconds: float = CHUNK_SECONDS,
     batch_frames: int = BATCH_FRAMES,
 ) -> ChunkEngine:
@@ -61,7 +62,7 @@ def engine_for(
     ----------
     pipe : Pipeline
         Fitted, with the steps of :func:`make_denoising_pipeline`.
-    dry, bypass_snr_db : float, optional
+    dry, bypass_snr_db, bypass_ramp_db : float, optional
         Override the ``rebuild`` step's.
     chunk_seconds : float
         Output seconds per chunk.
@@ -88,6 +89,7 @@ def engine_for(
         steps["spec"].settings(int(steps["load"].sample_rate)),
         dry=rebuild.dry if dry is None else dry,
         bypass_snr_db=rebuild.bypass_snr_db if bypass_snr_db is None else bypass_snr_db,
+        bypass_ramp_db=rebuild.bypass_ramp_db if bypass_ramp_db is None else bypass_ramp_db,
         chunk_seconds=chunk_seconds,
         batch_frames=batch_frames,
         model_batch=INFERENCE_BATCH,
@@ -306,7 +308,12 @@ def _json_params(estimator) -> dict:
 
 
 #: Parameters a preset may set (prediction-time settings: they change no weight).
-PRESET_PARAMS = ("rebuild__dry", "rebuild__bypass_snr_db", "unet__strength")
+PRESET_PARAMS = (
+    "rebuild__dry",
+    "rebuild__bypass_snr_db",
+    "rebuild__bypass_ramp_db",
+    "unet__strength",
+)
 
 
 def _check_presets(presets: dict | None) -> dict:

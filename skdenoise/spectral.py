@@ -772,7 +772,7 @@ def synthesise(
     return synthesise_chunk(frames_db, phase, plan, settings)
 
 
-#: Width (dB) of the ramp below ``bypass_snr_db`` over which the input is faded in.
+#: Default width (dB) of the ramp below ``bypass_snr_db`` over which the input is faded in.
 BYPASS_RAMP_DB = 5.0
 
 
@@ -808,27 +808,39 @@ def estimated_snr_db(enhanced: np.ndarray, dry_input: np.ndarray) -> float:
     )
 
 
-def bypass_dry(snr_db: float, dry: float, bypass_snr_db: float | None) -> float:
-    """Dry mix after the SNR bypass: ``dry`` below ``bypass_snr_db - BYPASS_RAMP_DB``, the
-    unprocessed input (1) at or above ``bypass_snr_db``, linear in between."""
+def bypass_dry(
+    snr_db: float, dry: float, bypass_snr_db: float | None, ramp_db: float = BYPASS_RAMP_DB
+) -> float:
+    """Dry mix after the SNR bypass: ``dry`` below ``bypass_snr_db - ramp_db``, the
+    unprocessed input (1) at or above ``bypass_snr_db``, linear in between (a ``ramp_db`` of
+    0 is a hard switch at ``bypass_snr_db``)."""
     if bypass_snr_db is None:
         return dry
-    share = np.clip((snr_db - (bypass_snr_db - BYPASS_RAMP_DB)) / BYPASS_RAMP_DB, 0.0, 1.0)
+    if snr_db >= bypass_snr_db:
+        return 1.0
+    if ramp_db <= 0.0:
+        return float(dry)
+    share = np.clip((snr_db - (bypass_snr_db - ramp_db)) / ramp_db, 0.0, 1.0)
     return float(dry + (1.0 - dry) * share)
 
 
 def mix_output(
-    enhanced: np.ndarray, dry_input: np.ndarray, dry: float, bypass_snr_db: float | None = None
+    enhanced: np.ndarray,
+    dry_input: np.ndarray,
+    dry: float,
+    bypass_snr_db: float | None = None,
+    ramp_db: float = BYPASS_RAMP_DB,
 ) -> np.ndarray:
     """The denoiser's final output: :func:`mix_dry`, with the dry mix raised towards the
-    unprocessed input when the input's :func:`estimated_snr_db` nears ``bypass_snr_db``.
+    unprocessed input when the input's :func:`estimated_snr_db` comes within ``ramp_db`` of
+    ``bypass_snr_db`` (:func:`bypass_dry`); at or above it the output is the input itself.
 
     Speech recognisers trained on clean speech often do worse on enhanced speech than on a
     mildly noisy input; the bypass leaves such inputs (nearly) untouched and denoises the
     noisy ones. ``None`` turns it off.
     """
     if bypass_snr_db is not None:
-        dry = bypass_dry(estimated_snr_db(enhanced, dry_input), dry, bypass_snr_db)
+        dry = bypass_dry(estimated_snr_db(enhanced, dry_input), dry, bypass_snr_db, ramp_db)
     return mix_dry(enhanced, dry_input, dry)
 
 
@@ -842,6 +854,17 @@ def check_bypass_snr_db(value) -> float | None:
         number = float("nan")
     if not np.isfinite(number):
         raise ValueError(f"bypass_snr_db must be None or a finite number of dB, got {value!r}.")
+    return number
+
+
+def check_bypass_ramp_db(value) -> float:
+    """A finite, non-negative number of dB, else a ValueError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (np.isfinite(number) and number >= 0.0):
+        raise ValueError(f"bypass_ramp_db must be a number of dB >= 0, got {value!r}.")
     return number
 
 

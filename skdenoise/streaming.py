@@ -96,6 +96,8 @@ class Denoiser:
         pipeline's ``rebuild__bypass_snr_db``. It is decided per chunk: for recordings no
         longer than ``chunk_seconds`` the output equals the pipeline's, for longer ones each
         chunk is judged by its own estimated SNR.
+    bypass_ramp_db : float, optional
+        Width of the bypass's fade, dB; default: the pipeline's ``rebuild__bypass_ramp_db``.
     chunk_seconds : float
         Output seconds per chunk (memory grows with it, not with the file's length).
     batch_frames : int
@@ -117,6 +119,7 @@ class Denoiser:
         *,
         dry: float | None = None,
         bypass_snr_db: float | None = None,
+        bypass_ramp_db: float | None = None,
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
     ):
@@ -124,6 +127,7 @@ class Denoiser:
             pipeline,
             dry=dry,
             bypass_snr_db=bypass_snr_db,
+            bypass_ramp_db=bypass_ramp_db,
             chunk_seconds=chunk_seconds,
             batch_frames=batch_frames,
         )

@@ -340,7 +340,10 @@ class LogSpectrogram(_Stateless):
 
 
 def rebuild_waveforms(
-    batch: SpectrogramBatch, dry: float = 0.0, bypass_snr_db: float | None = None
+    batch: SpectrogramBatch,
+    dry: float = 0.0,
+    bypass_snr_db: float | None = None,
+    bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
 ) -> list[np.ndarray]:
     """Log-magnitude frames + kept phase -> waveforms of the inputs' exact lengths.
 
@@ -352,6 +355,8 @@ def rebuild_waveforms(
         Share of the input mixed into the output, in [0, 1].
     bypass_snr_db : float or None
         SNR bypass per recording (see :func:`skdenoise.spectral.mix_output`).
+    bypass_ramp_db : float
+        Width of the bypass's fade, dB.
 
     Returns
     -------
@@ -376,7 +381,7 @@ def rebuild_waveforms(
     out = []
     for frames, phase, waveform in zip(batch.frames, batch.phases, batch.waveforms):
         enhanced = spectral.synthesise(frames, phase, batch.settings, len(waveform))
-        out.append(spectral.mix_output(enhanced, waveform, dry, bypass_snr_db))
+        out.append(spectral.mix_output(enhanced, waveform, dry, bypass_snr_db, bypass_ramp_db))
     return out
 
 
@@ -393,8 +398,10 @@ class WaveformRebuilder(_Stateless):
     bypass_snr_db : float or None, default=None
         SNR bypass for speech recognisers: a recording whose estimated SNR (the energy of
         the output over the energy removed, in dB) is at or above this value is passed
-        through unprocessed; 5 dB below it the dry mix is ``dry``, linear in between.
-        ``None``: off. See :func:`skdenoise.spectral.mix_output`.
+        through unprocessed; ``bypass_ramp_db`` below it the dry mix is ``dry``, linear in
+        between. ``None``: off. See :func:`skdenoise.spectral.mix_output`.
+    bypass_ramp_db : float, default=5.0
+        Width (dB) of that fade; 0 is a hard switch. Unused without ``bypass_snr_db``.
 
     Notes
     -----
@@ -409,14 +416,21 @@ class WaveformRebuilder(_Stateless):
     WaveformRebuilder(bypass_snr_db=15.0, dry=0.2)
     """
 
-    def __init__(self, dry: float = 0.0, bypass_snr_db: float | None = None):
+    def __init__(
+        self,
+        dry: float = 0.0,
+        bypass_snr_db: float | None = None,
+        bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
+    ):
         self.dry = dry
         self.bypass_snr_db = bypass_snr_db
+        self.bypass_ramp_db = bypass_ramp_db
 
     def _check_params(self) -> None:
         if not 0.0 <= float(self.dry) <= 1.0:
             raise ValueError(f"dry must be within [0, 1], got {self.dry!r}.")
         spectral.check_bypass_snr_db(self.bypass_snr_db)
+        spectral.check_bypass_ramp_db(self.bypass_ramp_db)
 
     def transform(self, X) -> WaveformList:
         """Rebuild the waveforms.
@@ -433,7 +447,10 @@ class WaveformRebuilder(_Stateless):
         self._check_params()
         batch = _expect(X, SpectrogramBatch, "WaveformRebuilder", "LogSpectrogram")
         bypass = spectral.check_bypass_snr_db(self.bypass_snr_db)
-        return WaveformList(rebuild_waveforms(batch, float(self.dry), bypass), batch.sample_rate)
+        ramp = spectral.check_bypass_ramp_db(self.bypass_ramp_db)
+        return WaveformList(
+            rebuild_waveforms(batch, float(self.dry), bypass, ramp), batch.sample_rate
+        )
 
     def predict(self, X) -> WaveformList:
         """Same as :meth:`transform`."""

@@ -349,6 +349,29 @@ def test_snr_bypass_passes_clean_input_and_denoises_noisy_input(fitted_tiny):
     assert np.max(np.abs(plain - x)) > 1e-2  # the denoiser does change this input
 
 
+def test_bypass_ramp_width_is_a_parameter_of_the_rebuild_step(fitted_tiny):
+    from sklearn.base import clone
+
+    from skdenoise.spectral import estimated_snr_db
+
+    (x,), _ = noisy_pairs(seed=21, lengths=(16000,))
+    plain = fitted_tiny.predict([x], sample_rate=8000)[0]
+    snr = estimated_snr_db(plain, x)
+    pipe = pickle.loads(pickle.dumps(fitted_tiny))
+    assert pipe.named_steps["rebuild"].bypass_ramp_db == 5.0  # the old fixed fade
+    assert clone(pipe.named_steps["rebuild"].set_params(bypass_ramp_db=2.0)).bypass_ramp_db == 2
+    # 1 dB above the estimate: halfway up a 2 dB ramp, fully processed with a hard switch
+    pipe.set_params(rebuild__bypass_snr_db=snr + 1.0, rebuild__bypass_ramp_db=2.0)
+    np.testing.assert_allclose(pipe.predict([x], sample_rate=8000)[0], 0.5 * (x + plain), atol=1e-5)
+    pipe.set_params(rebuild__bypass_ramp_db=0.0)
+    np.testing.assert_array_equal(pipe.predict([x], sample_rate=8000)[0], plain)
+    pipe.set_params(rebuild__bypass_snr_db=snr - 0.01)  # at or above the threshold: the input
+    np.testing.assert_array_equal(pipe.predict([x], sample_rate=8000)[0], x.astype(np.float32))
+    pipe.set_params(rebuild__bypass_ramp_db=-1.0)
+    with pytest.raises(ValueError, match="bypass_ramp_db"):
+        pipe.predict([x], sample_rate=8000)
+
+
 def test_model_file_keeps_the_snr_bypass(fitted_tiny, tmp_path):
     from skdenoise import load_model, save_model
 

@@ -148,6 +148,33 @@ def test_bypass_fades_the_input_in_over_five_db(snr, dry, expected):
     assert bypass_dry(snr, dry, None) == dry
 
 
+@pytest.mark.parametrize(
+    ("snr", "ramp", "expected"),
+    [
+        (8.9, 1.0, 0.2),  # below the ramp: the dry mix
+        (9.5, 1.0, 0.6),  # halfway up a 1 dB ramp
+        (10.0, 1.0, 1.0),  # at the threshold: the input
+        (9.999, 0.0, 0.2),  # a hard switch: the dry mix up to the threshold
+        (10.0, 0.0, 1.0),  # and the input from it on
+        (30.0, 0.0, 1.0),
+    ],
+)
+def test_bypass_ramp_sets_the_width_of_the_fade(snr, ramp, expected):
+    from skdenoise.spectral import bypass_dry
+
+    assert bypass_dry(snr, 0.2, 10.0, ramp) == pytest.approx(expected)
+    assert bypass_dry(snr, 0.2, None, ramp) == 0.2
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "wide", None])
+def test_bypass_ramp_must_be_a_finite_non_negative_number(bad):
+    from skdenoise.spectral import check_bypass_ramp_db
+
+    with pytest.raises(ValueError, match="bypass_ramp_db must be a number of dB >= 0"):
+        check_bypass_ramp_db(bad)
+    assert check_bypass_ramp_db(0) == 0.0
+
+
 @pytest.mark.parametrize("bad", ["loud", float("nan"), float("inf")])
 def test_bad_bypass_is_rejected_with_a_reason(bad):
     x = np.ones(9000, np.float32)

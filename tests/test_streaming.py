@@ -162,3 +162,16 @@ def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
             Denoiser(pipe).denoise_array(x), pipe.predict([x], sample_rate=8000)[0], atol=1e-5
         )
         assert Denoiser(pipe, bypass_snr_db=-200.0).denoise_array(x) == pytest.approx(x)
+        for ramp in (0.0, 1.0, 4.0):  # the ramp's width reaches the engine, as set or given
+            pipe.set_params(rebuild__bypass_ramp_db=ramp)
+            np.testing.assert_allclose(
+                Denoiser(pipe).denoise_array(x), pipe.predict([x], sample_rate=8000)[0], atol=1e-5
+            )
+            np.testing.assert_allclose(
+                Denoiser(
+                    pipe.set_params(rebuild__bypass_ramp_db=5.0), bypass_ramp_db=ramp
+                ).denoise_array(x),
+                pipe.set_params(rebuild__bypass_ramp_db=ramp).predict([x], sample_rate=8000)[0],
+                atol=1e-5,
+            )
+        pipe.set_params(rebuild__bypass_ramp_db=5.0)

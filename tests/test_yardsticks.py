@@ -251,3 +251,14 @@ def test_presets_travel_in_the_model_file(fitted_tiny, tmp_path, capsys):
     a, _ = sf.read(tmp_path / "a.wav")
     b, _ = sf.read(tmp_path / "b.wav")
     np.testing.assert_array_equal(a, b)
+    # The bypass's ramp travels in a preset too; a file without it keeps 5 dB.
+    ramped = save_model(
+        fitted_tiny,
+        tmp_path / "r.npz",
+        presets={"asr": {"rebuild__bypass_snr_db": 8.0, "rebuild__bypass_ramp_db": 1.0}},
+    )
+    assert load_model(ramped, preset="asr").named_steps["rebuild"].bypass_ramp_db == 1.0
+    assert load_model(path, preset="asr").named_steps["rebuild"].bypass_ramp_db == 5.0
+    assert main([*base, "-o", str(tmp_path / "c.wav"), "--bypass-ramp", "-1"]) != 0
+    assert "bypass_ramp_db" in capsys.readouterr().err
+    assert not (tmp_path / "c.wav").exists()
