@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import math
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -395,7 +396,7 @@ def main() -> None:
         + (f" ({minutes:.1f} min)" if not math.isnan(minutes) else ""),
         "- recognisers: " + ("; ".join(asr_notes) or "none"),
         *[f"- {n}" for n in notes],
-        f"- command: `python {' '.join(sys.argv)}`",
+        f"- command: `python {shlex.join(sys.argv)}`",
         f"- machine: {describe_machine()}",
         "- wall time per system (enhancement and scoring): "
         + ", ".join(f"{n} {s:.0f} s" for n, s in seconds.items()),

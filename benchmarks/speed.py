@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -222,7 +223,7 @@ def main() -> None:
         "## Speed",
         "",
         f"- files: `{args.input_dir}` ({len(files)} files, {seconds / 60:.1f} min of audio)",
-        f"- command: `python {' '.join(sys.argv)}`",
+        f"- command: `python {shlex.join(sys.argv)}`",
         f"- machine: {describe_machine()}",
         "",
         "### Model only (batches of 64 frames of 8064 samples: 1.008 s at 8 kHz, 0.504 s "
