@@ -839,9 +839,72 @@ def mix_output(
     mildly noisy input; the bypass leaves such inputs (nearly) untouched and denoises the
     noisy ones. ``None`` turns it off.
     """
-    if bypass_snr_db is not None:
-        dry = bypass_dry(estimated_snr_db(enhanced, dry_input), dry, bypass_snr_db, ramp_db)
-    return mix_dry(enhanced, dry_input, dry)
+    return mix_dry(
+        enhanced, dry_input, output_dry(enhanced, dry_input, dry, bypass_snr_db, ramp_db)
+    )
+
+
+def output_dry(
+    enhanced: np.ndarray,
+    dry_input: np.ndarray,
+    dry: float,
+    bypass_snr_db: float | None = None,
+    ramp_db: float = BYPASS_RAMP_DB,
+) -> float:
+    """The dry mix that :func:`mix_output` applies: ``dry``, raised by the SNR bypass
+    (:func:`bypass_dry` of :func:`estimated_snr_db`) when ``bypass_snr_db`` is set."""
+    if bypass_snr_db is None:
+        return float(dry)
+    return bypass_dry(estimated_snr_db(enhanced, dry_input), dry, bypass_snr_db, ramp_db)
+
+
+#: Seconds over which the dry mix moves from one chunk's value to the next's, when the SNR
+#: bypass judges two chunks of a recording differently.
+BYPASS_FADE_S = 0.05
+
+
+def fade_dry(
+    out: np.ndarray,
+    enhanced: np.ndarray,
+    dry_input: np.ndarray,
+    previous: float,
+    dry: float,
+    n_fade: int,
+) -> np.ndarray:
+    """``out`` (a chunk mixed at ``dry``) with its first ``n_fade`` samples remixed so that
+    the dry mix moves linearly from the previous chunk's ``previous`` to ``dry``.
+
+    Without it, a chunk handed over whole after a denoised one (or the reverse) would step
+    by the removed noise at the boundary: a click.
+
+    Parameters
+    ----------
+    out, enhanced, dry_input : ndarray of shape (n_samples,)
+        The chunk's output, its denoised signal and its input, aligned.
+    previous, dry : float
+        The dry mix of the chunk before and of this one, in [0, 1].
+    n_fade : int
+        Samples of the fade (at most the chunk's).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.spectral import fade_dry, mix_dry
+    >>> x, y = np.ones(6, "float32"), np.zeros(6, "float32")
+    >>> [round(float(v), 2) for v in fade_dry(mix_dry(y, x, 0.0), y, x, 1.0, 0.0, 4)]
+    [0.8, 0.6, 0.4, 0.2, 0.0, 0.0]
+    """
+    k = min(int(n_fade), len(out))
+    if k <= 0 or previous == dry:
+        return out
+    w = previous + (dry - previous) * np.arange(1, k + 1) / (k + 1)
+    out = np.array(out, dtype=np.float32)
+    out[:k] = (1.0 - w) * enhanced[:k] + w * dry_input[:k]
+    return out
 
 
 def check_bypass_snr_db(value) -> float | None:

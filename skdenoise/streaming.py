@@ -95,7 +95,9 @@ class Denoiser:
         SNR bypass (see :class:`skdenoise.transformers.WaveformRebuilder`); default: the
         pipeline's ``rebuild__bypass_snr_db``. It is decided per chunk: for recordings no
         longer than ``chunk_seconds`` the output equals the pipeline's, for longer ones each
-        chunk is judged by its own estimated SNR.
+        chunk is judged by its own estimated SNR, and where two chunks get different dry
+        mixes the mix moves from one to the other over the first 50 ms of the second
+        (:func:`skdenoise.spectral.fade_dry`).
     bypass_ramp_db : float, optional
         Width of the bypass's fade, dB; default: the pipeline's ``rebuild__bypass_ramp_db``.
     chunk_seconds : float

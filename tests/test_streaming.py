@@ -175,3 +175,45 @@ def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
                 atol=1e-5,
             )
         pipe.set_params(rebuild__bypass_ramp_db=5.0)
+
+
+def test_bypass_fades_between_chunks_it_judges_differently():
+    from skdenoise.engine import ChunkEngine
+
+    settings = SpectralSettings(sample_rate=8000)
+    rate, n1 = 8000, 16000  # two chunks of 2 s
+    t = np.arange(2 * n1) / rate
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(2 * n1) * np.where(np.arange(2 * n1) < n1, 1e-5, 0.05)
+    x = (0.5 * np.sin(2 * np.pi * 440 * t) + noise).astype(np.float32)
+
+    def gate(frames):  # keeps the tone's bins, removes the noise's
+        return np.where(frames > 0.0, frames, settings.floor_db)
+
+    def run(fade_seconds):
+        engine = ChunkEngine(
+            gate,
+            settings,
+            dry=0.2,
+            bypass_snr_db=30.0,
+            bypass_ramp_db=0.0,
+            chunk_seconds=2.0,
+            fade_seconds=fade_seconds,
+        )
+        return engine.denoise([x])[0]
+
+    faded, abrupt = run(0.05), run(0.0)
+    k = 400  # 50 ms at 8 kHz
+    # The first chunk (tone, no noise to speak of) is handed over whole, the second (noise
+    # 17 dB below the tone) is denoised at dry 0.2; the fade only touches its first 50 ms.
+    np.testing.assert_array_equal(faded[:n1], x[:n1])
+    np.testing.assert_array_equal(faded[n1 + k :], abrupt[n1 + k :])
+    assert np.max(np.abs(abrupt[n1:] - x[n1:])) > 0.05  # the second chunk is processed
+    enhanced = (abrupt - 0.2 * x) / 0.8
+    w = 1.0 - 0.8 * np.arange(1, k + 1) / (k + 1)  # dry mix from 1 down to 0.2
+    expected = (1.0 - w) * enhanced[n1 : n1 + k] + w * x[n1 : n1 + k]
+    np.testing.assert_allclose(faded[n1 : n1 + k], expected, atol=1e-5)
+    # No click: right after the boundary the output is still (nearly) the input, where
+    # without the fade it jumps by 80 % of the removed noise.
+    start = slice(n1, n1 + 10)
+    assert np.max(np.abs(faded[start] - x[start])) < 0.05 * np.max(np.abs(abrupt[start] - x[start]))
