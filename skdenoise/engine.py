@@ -9,7 +9,7 @@ chunks and recordings, and come back through :func:`~skdenoise.spectral.synthesi
 and the dry mix / SNR bypass of :func:`~skdenoise.spectral.mix_output`. Chunked output
 equals a whole-recording run (to float rounding), in memory that does not grow with the
 length of the recording; only the SNR bypass, when set, judges each chunk on its own (and
-fades between two chunks' dry mixes over ``fade_seconds``).
+crossfades between two chunks' dry mixes over ``crossfade_seconds``).
 
 The engine knows no estimator: it takes the network as a function of noisy log-magnitude
 frames (``denoise_frames``), and recordings as *jobs* that read sample ranges and receive
@@ -108,10 +108,10 @@ class ChunkEngine:
         SNR bypass, decided per chunk (see :func:`skdenoise.spectral.mix_output`).
     bypass_ramp_db : float
         Width of the bypass's fade, dB (0: a hard switch).
-    fade_seconds : float
+    crossfade_seconds : float
         Where the bypass gives two chunks of a recording different dry mixes, the mix moves
         from one to the other over this many seconds at the start of the second
-        (:func:`~skdenoise.spectral.fade_dry`), so that the boundary does not click.
+        (:func:`~skdenoise.spectral.crossfade_dry`), so that the boundary does not click.
     chunk_seconds : float
         Output seconds per chunk.
     batch_frames : int
@@ -138,7 +138,7 @@ class ChunkEngine:
         dry: float = 0.0,
         bypass_snr_db: float | None = None,
         bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
-        fade_seconds: float = spectral.BYPASS_FADE_S,
+        crossfade_seconds: float = spectral.BYPASS_CROSSFADE_S,
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
         model_batch: int = 1,
@@ -150,7 +150,7 @@ class ChunkEngine:
         self.bypass_snr_db = spectral.check_bypass_snr_db(bypass_snr_db)
         self.bypass_ramp_db = spectral.check_bypass_ramp_db(bypass_ramp_db)
         rate = settings.sample_rate
-        self.fade_samples = max(0, round(float(fade_seconds) * rate))
+        self.crossfade_samples = max(0, round(float(crossfade_seconds) * rate))
         self.chunk_samples = max(int(chunk_seconds * rate), settings.frame_length)
         self.batch_frames = int(batch_frames)
         self.model_batch = max(1, int(model_batch))
@@ -172,7 +172,9 @@ class ChunkEngine:
         out = spectral.mix_dry(enhanced, dry_input, dry)
         previous, task.job.last_dry = task.job.last_dry, dry
         if previous is not None:
-            out = spectral.fade_dry(out, enhanced, dry_input, previous, dry, self.fade_samples)
+            out = spectral.crossfade_dry(
+                out, enhanced, dry_input, previous, dry, self.crossfade_samples
+            )
         task.job.emit(out, task.last)
         if task.last:
             task.job.finish()

@@ -860,18 +860,18 @@ def output_dry(
 
 #: Seconds over which the dry mix moves from one chunk's value to the next's, when the SNR
 #: bypass judges two chunks of a recording differently.
-BYPASS_FADE_S = 0.05
+BYPASS_CROSSFADE_S = 0.05
 
 
-def fade_dry(
+def crossfade_dry(
     out: np.ndarray,
     enhanced: np.ndarray,
     dry_input: np.ndarray,
     previous: float,
     dry: float,
-    n_fade: int,
+    n_crossfade: int,
 ) -> np.ndarray:
-    """``out`` (a chunk mixed at ``dry``) with its first ``n_fade`` samples remixed so that
+    """``out`` (a chunk mixed at ``dry``) with its first ``n_crossfade`` samples remixed so that
     the dry mix moves linearly from the previous chunk's ``previous`` to ``dry``.
 
     Without it, a chunk handed over whole after a denoised one (or the reverse) would step
@@ -883,7 +883,7 @@ def fade_dry(
         The chunk's output, its denoised signal and its input, aligned.
     previous, dry : float
         The dry mix of the chunk before and of this one, in [0, 1].
-    n_fade : int
+    n_crossfade : int
         Samples of the fade (at most the chunk's).
 
     Returns
@@ -893,12 +893,12 @@ def fade_dry(
     Examples
     --------
     >>> import numpy as np
-    >>> from skdenoise.spectral import fade_dry, mix_dry
+    >>> from skdenoise.spectral import crossfade_dry, mix_dry
     >>> x, y = np.ones(6, "float32"), np.zeros(6, "float32")
-    >>> [round(float(v), 2) for v in fade_dry(mix_dry(y, x, 0.0), y, x, 1.0, 0.0, 4)]
+    >>> [round(float(v), 2) for v in crossfade_dry(mix_dry(y, x, 0.0), y, x, 1.0, 0.0, 4)]
     [0.8, 0.6, 0.4, 0.2, 0.0, 0.0]
     """
-    k = min(int(n_fade), len(out))
+    k = min(int(n_crossfade), len(out))
     if k <= 0 or previous == dry:
         return out
     w = previous + (dry - previous) * np.arange(1, k + 1) / (k + 1)

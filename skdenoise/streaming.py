@@ -97,7 +97,7 @@ class Denoiser:
         longer than ``chunk_seconds`` the output equals the pipeline's, for longer ones each
         chunk is judged by its own estimated SNR, and where two chunks get different dry
         mixes the mix moves from one to the other over the first 50 ms of the second
-        (:func:`skdenoise.spectral.fade_dry`).
+        (:func:`skdenoise.spectral.crossfade_dry`).
     bypass_ramp_db : float, optional
         Width of the bypass's fade, dB; default: the pipeline's ``rebuild__bypass_ramp_db``.
     chunk_seconds : float

@@ -190,7 +190,7 @@ def test_bypass_fades_between_chunks_it_judges_differently():
     def gate(frames):  # keeps the tone's bins, removes the noise's
         return np.where(frames > 0.0, frames, settings.floor_db)
 
-    def run(fade_seconds):
+    def run(crossfade_seconds):
         engine = ChunkEngine(
             gate,
             settings,
@@ -198,7 +198,7 @@ def test_bypass_fades_between_chunks_it_judges_differently():
             bypass_snr_db=30.0,
             bypass_ramp_db=0.0,
             chunk_seconds=2.0,
-            fade_seconds=fade_seconds,
+            crossfade_seconds=crossfade_seconds,
         )
         return engine.denoise([x])[0]
 
