@@ -82,8 +82,8 @@ def _add_preset(p) -> None:
         choices=("asr",),
         default=None,
         help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
-        "speech recognisers (see the model card); --dry, --bypass-snr and --strength "
-        "override it",
+        "speech recognisers (see the model card); --dry, --bypass-snr, --bypass-ramp and "
+        "--strength override it",
     )
     p.add_argument(
         "--strength",
