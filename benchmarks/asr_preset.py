@@ -69,9 +69,18 @@ def grid(
     processed = {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass}
     if unets:
         processed["unet"] = unets
-    if ramps:
-        processed["rebuild__bypass_ramp_db"] = ramps
-    return [{"rebuild__dry": [1.0]}, processed]
+    if not ramps:
+        return [{"rebuild__dry": [1.0]}, processed]
+    # A ramp only matters with a bypass: the settings without one are searched once.
+    thresholds = [b for b in bypass if b is not None]
+    points = [{"rebuild__dry": [1.0]}]
+    if len(thresholds) < len(bypass):
+        points.append({**processed, "rebuild__bypass_snr_db": [None]})
+    if thresholds:
+        points.append(
+            {**processed, "rebuild__bypass_snr_db": thresholds, "rebuild__bypass_ramp_db": ramps}
+        )
+    return points
 
 
 def strength_of(params: dict, default: float = 1.0) -> float:
