@@ -218,6 +218,9 @@ def main() -> None:
     parser.add_argument("--dry", type=float, default=None, help="dry mix override")
     parser.add_argument("--bypass-snr", type=float, default=None, help="SNR bypass override (dB)")
     parser.add_argument(
+        "--bypass-ramp", type=float, default=None, help="SNR bypass fade width override (dB)"
+    )
+    parser.add_argument(
         "--extra-model",
         action="append",
         default=[],
@@ -303,6 +306,8 @@ def main() -> None:
                 pipe.set_params(rebuild__dry=args.dry)
             if args.bypass_snr is not None:
                 pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
+            if args.bypass_ramp is not None:
+                pipe.set_params(rebuild__bypass_ramp_db=args.bypass_ramp)
             model_rate = int(pipe.named_steps["load"].sample_rate)
             if model_rate != rate:
                 label_ += f" (at {model_rate} Hz)"
