@@ -38,15 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
-FRAME_S = 0.02
-
-
-def frame_power(x: np.ndarray, rate: int) -> np.ndarray:
-    """Mean power of each whole 20 ms frame of ``x``."""
-    n = max(1, round(FRAME_S * rate))
-    count = max(1, len(x) // n)
-    x = np.asarray(x, dtype=np.float64)[: count * n]
-    return np.mean(x.reshape(count, -1) ** 2, axis=1)
+from skdenoise.mixing import frame_power  # 20 ms frames, as the SNR's activity measure
 
 
 def snr_from_quiet(noisy: np.ndarray, quiet_by: np.ndarray, rate: int, share: float) -> float:

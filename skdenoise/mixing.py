@@ -24,7 +24,14 @@ from .audio import AudioError, read_audio
 
 logger = logging.getLogger("skdenoise.datasets")
 
-__all__ = ["Mixture", "active_power", "fit_noise_length", "measure_snr", "mix_at_snr"]
+__all__ = [
+    "Mixture",
+    "active_power",
+    "fit_noise_length",
+    "frame_power",
+    "measure_snr",
+    "mix_at_snr",
+]
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".au", ".opus"})
 #: Shortest usable noise, in seconds.
@@ -56,6 +63,35 @@ MANIFEST_COLUMNS = (
 # ----------------------------------------------------------------------------- SNR and mixing
 
 
+def frame_power(signal: np.ndarray, sample_rate: int, *, frame_s: float = 0.02) -> np.ndarray:
+    """Mean power of each whole frame of a signal (a signal shorter than one frame is one).
+
+    Parameters
+    ----------
+    signal : ndarray of shape (n_samples,)
+    sample_rate : int
+        Hz.
+    frame_s : float
+        Frame length in seconds.
+
+    Returns
+    -------
+    ndarray of shape (n_frames,), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdenoise.mixing import frame_power
+    >>> frame_power(np.concatenate([np.zeros(160), 2 * np.ones(170)]), 8000)
+    array([0., 4.])
+    """
+    x = np.asarray(signal, dtype=np.float64)
+    n = max(1, round(frame_s * sample_rate))
+    n_frames = max(1, len(x) // n)
+    frames = x[: n_frames * n].reshape(n_frames, -1) if len(x) >= n else x[None, :]
+    return np.mean(frames**2, axis=1)
+
+
 def active_power(
     signal: np.ndarray, sample_rate: int, *, threshold_db: float = 40.0, frame_s: float = 0.02
 ) -> float:
@@ -85,11 +121,7 @@ def active_power(
     >>> active_power(x, 8000)
     1.0
     """
-    x = np.asarray(signal, dtype=np.float64)
-    n = max(1, round(frame_s * sample_rate))
-    n_frames = max(1, len(x) // n)
-    frames = x[: n_frames * n].reshape(n_frames, -1) if len(x) >= n else x[None, :]
-    power = np.mean(frames**2, axis=1)
+    power = frame_power(signal, sample_rate, frame_s=frame_s)
     peak = power.max(initial=0.0)
     if peak == 0.0:
         return 0.0
