@@ -6,7 +6,8 @@
 
 Every system is scored by the code of ``skdenoise evaluate``, on the same files, at the
 manifest's rate (8 kHz: narrowband PESQ; 16 kHz: wideband): PESQ, STOI, SI-SDR and DNSMOS
-OVRL (reference-free, at 16 kHz) on every mixture; WER, MER and WIL of two recognisers --
+OVRL (reference-free, at 16 kHz) on every mixture; WER, MER, WIL and WER split into
+substitutions, deletions and insertions per reference word, of two recognisers --
 Whisper tiny.en (``skdenoise[whisper]``, greedy with the loop guard, int8) and PocketSphinx
 -- on the mixtures with a reference transcript (``--asr transcribed``, the default), or on
 all of them against each recogniser's transcript of the clean reference (``--asr all``).
@@ -19,7 +20,9 @@ system's summary from there instead of scoring it again when the manifest, the s
 and (for skdenoise) the model file's content, dry mix and bypass are the same.
 
 Prints (and writes to ``OUT/quality.md``) a table averaged over all SNRs and one per metric
-by SNR, every cell "output (change from the input)", with the inputs that made them.
+by SNR, every cell "output (change from the input)", with the inputs that made them; with
+``--by-noise wer ins ...``, also one per named metric by the manifest's noise kind (a
+summary reused from before the kinds were kept shows "-" there: score it again).
 """
 
 from __future__ import annotations
@@ -121,10 +124,15 @@ def _change(output, inp, metric: str) -> str:
 def merge(per_recogniser: dict[str, dict]) -> dict:
     """One summary per group, word metrics keyed ``wer@whisper_output`` etc."""
     first = next(iter(per_recogniser.values()))
-    merged = {"overall": {}, "by_snr": {k: {} for k in first["by_snr"]}}
+    merged = {
+        "overall": {},
+        "by_snr": {k: {} for k in first["by_snr"]},
+        "by_noise": {k: {} for k in first.get("by_noise", {})},
+    }
     for rec, summary in per_recogniser.items():
         groups = [("overall", summary["overall"], merged["overall"])]
         groups += [(k, v, merged["by_snr"][k]) for k, v in summary["by_snr"].items()]
+        groups += [(k, v, merged["by_noise"][k]) for k, v in summary.get("by_noise", {}).items()]
         for _, source, target in groups:
             for key, value in source.items():
                 base = key.rsplit("_", 1)[0]
@@ -137,8 +145,35 @@ def merge(per_recogniser: dict[str, dict]) -> dict:
     return merged
 
 
-def tables(summaries: dict[str, dict], metrics: list[str]) -> str:
-    """Markdown: overall table and one per metric by SNR, cells 'output (change)'."""
+def _by_group(summaries: dict[str, dict], m: str, group: str, keys: list, heading: str) -> list:
+    """One metric's table across the groups ``keys`` of ``summaries[...][group]``."""
+    first = next(iter(summaries.values()))
+
+    def row(name: str, s: dict, system: str) -> str:
+        cells = []
+        for k in keys:
+            g = s.get(group, {}).get(k, {})
+            out, inp = g.get(f"{m}_{system}"), g.get(f"{m}_input")
+            cells.append(_cell(out, m) + (_change(out, inp, m) if system == "output" else ""))
+        return f"| {name} | " + " | ".join(cells) + " |"
+
+    lines = [
+        "",
+        f"### {label(m)} {heading}",
+        "",
+        "| system | " + " | ".join(str(k) for k in keys) + " |",
+        "|---|" + "---|" * len(keys),
+        row("noisy input", first, "input"),
+    ]
+    if m.split("@")[0] in WORDS:
+        lines.append(row("clean speech (ASR ceiling)", first, "clean"))
+    lines += [row(name, s, "output") for name, s in summaries.items()]
+    return lines
+
+
+def tables(summaries: dict[str, dict], metrics: list[str], by_noise: list[str] = ()) -> str:
+    """Markdown: overall table and one per metric by SNR, cells 'output (change)'; and one
+    by noise kind for each metric in ``by_noise``."""
     first = next(iter(summaries.values()))
     lines = [
         "### Averaged over all SNRs",
@@ -166,29 +201,12 @@ def tables(summaries: dict[str, dict], metrics: list[str]) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     snrs = list(first["by_snr"])
     for m in metrics:
-        lines += [
-            "",
-            f"### {label(m)} by input SNR",
-            "",
-            "| system | " + " | ".join(f"{k:g} dB" for k in snrs) + " |",
-            "|---|" + "---|" * len(snrs),
-            "| noisy input | "
-            + " | ".join(_cell(first["by_snr"][k].get(f"{m}_input"), m) for k in snrs)
-            + " |",
-        ]
-        if m.split("@")[0] in WORDS:
-            lines.append(
-                "| clean speech (ASR ceiling) | "
-                + " | ".join(_cell(first["by_snr"][k].get(f"{m}_clean"), m) for k in snrs)
-                + " |"
-            )
-        for name, s in summaries.items():
-            cells = []
-            for k in snrs:
-                g = s["by_snr"][k]
-                out, inp = g.get(f"{m}_output"), g.get(f"{m}_input")
-                cells.append(_cell(out, m) + _change(out, inp, m))
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        table = _by_group(summaries, m, "by_snr", snrs, "by input SNR")
+        table[3] = "| system | " + " | ".join(f"{k:g} dB" for k in snrs) + " |"
+        lines += table
+    kinds = sorted(first.get("by_noise", {}))
+    for m in [m for m in metrics if m.split("@")[0] in by_noise] if kinds else []:
+        lines += _by_group(summaries, m, "by_noise", kinds, "by noise kind")
     return "\n".join(lines)
 
 
@@ -248,12 +266,24 @@ def main() -> None:
         help="seconds between DNSMOS windows (speechmos: 1; default 9.01, about seven times "
         "faster on short files; the same for every system)",
     )
+    parser.add_argument(
+        "--by-noise",
+        nargs="*",
+        default=[],
+        metavar="METRIC",
+        help="metrics to break down by noise kind too (e.g. wer ins pesq; word metrics for "
+        "every recogniser)",
+    )
     parser.add_argument("--no-skdenoise", action="store_true", help="score the peers only")
     parser.add_argument("--no-dnsmos", action="store_true", help="leave DNSMOS out")
     parser.add_argument("--reuse", action="store_true", help="reuse peers' saved summaries")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
     args = parser.parse_args()
+    known = set(SIGNAL_METRICS) | set(WORDS)
+    unknown = [m for m in args.by_noise if m not in known]
+    if unknown:
+        parser.error(f"--by-noise: unknown metric {unknown[0]!r}; choose from {sorted(known)}")
 
     from machine import describe as describe_machine
     from peers import PEERS, load_peers
@@ -410,9 +440,8 @@ def main() -> None:
         "rates are corpus-level",
         "",
     ]
-    text = (
-        "\n".join(header) + "\n" + tables(summaries, metric_names(recognisers, not args.no_dnsmos))
-    )
+    names = metric_names(recognisers, not args.no_dnsmos)
+    text = "\n".join(header) + "\n" + tables(summaries, names, args.by_noise)
     (args.out / "quality.md").write_text(text + "\n")
     print(text)
 

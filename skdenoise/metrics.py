@@ -381,11 +381,17 @@ def _texts(value: str | Sequence[str], what: str) -> list[str]:
 def text_measures(
     reference: str | Sequence[str], hypothesis: str | Sequence[str]
 ) -> dict[str, float]:
-    """WER, MER and WIL of ``hypothesis`` against ``reference``, after normalisation.
+    """WER, MER and WIL of ``hypothesis`` against ``reference``, after normalisation, and
+    WER split by error type.
 
     Lists are scored as one corpus (errors summed over all sentences, as jiwer does).
     Sentences whose normalised reference is empty are dropped; if every reference is empty,
-    the error is 0 when every hypothesis is empty too, else 1.
+    the error is 0 when every hypothesis is empty too, else 1 (all of it insertions).
+
+    ``sub``, ``del`` and ``ins`` are the substitutions, deletions and insertions per
+    reference word; they sum to ``wer``. They say *how* a recogniser errs: a denoiser can
+    trade deletions (the recogniser gives up on noisy speech) for substitutions and
+    insertions (it confidently hears words in processed audio) at an unchanged or worse WER.
 
     Parameters
     ----------
@@ -395,13 +401,16 @@ def text_measures(
     Returns
     -------
     dict
-        ``{"wer": ..., "mer": ..., "wil": ...}``.
+        ``{"wer": ..., "mer": ..., "wil": ..., "sub": ..., "del": ..., "ins": ...}``.
 
     Examples
     --------
     >>> from skdenoise.metrics import text_measures
     >>> text_measures("Turn left at 21st street", "turn left at twenty first street")["wer"]
     0.0
+    >>> m = text_measures("the cat sat", "a cat sat down")
+    >>> [round(m[k], 3) for k in ("wer", "sub", "del", "ins")]
+    [0.667, 0.333, 0.0, 0.333]
     """
     import jiwer
 
@@ -415,10 +424,18 @@ def text_measures(
     kept = [(r, h) for r, h in pairs if r]
     if not kept:
         value = 0.0 if all(not h for _, h in pairs) else 1.0
-        return {"wer": value, "mer": value, "wil": value}
+        return {"wer": value, "mer": value, "wil": value, "sub": 0.0, "del": 0.0, "ins": value}
     # jiwer rejects an empty hypothesis string; an empty hypothesis means all deletions.
     words = jiwer.process_words([r for r, _ in kept], [h or "" for _, h in kept])
-    return {"wer": float(words.wer), "mer": float(words.mer), "wil": float(words.wil)}
+    n_words = words.hits + words.substitutions + words.deletions
+    return {
+        "wer": float(words.wer),
+        "mer": float(words.mer),
+        "wil": float(words.wil),
+        "sub": words.substitutions / n_words,
+        "del": words.deletions / n_words,
+        "ins": words.insertions / n_words,
+    }
 
 
 def word_errors(
@@ -712,6 +729,9 @@ METRICS: dict[str, Metric] = {
         Metric("wer", "WER", False, "words"),
         Metric("mer", "MER", False, "words"),
         Metric("wil", "WIL", False, "words"),
+        Metric("sub", "substitutions", False, "words"),
+        Metric("del", "deletions", False, "words"),
+        Metric("ins", "insertions", False, "words"),
     )
 }
 

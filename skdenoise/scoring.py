@@ -59,7 +59,7 @@ __all__ = [
     "wil_scorer",
 ]
 
-ASR_METRICS = ("wer", "mer", "wil")
+ASR_METRICS = metrics.metric_names("words")
 SIGNAL_METRICS = ("si_sdr", "pesq", "stoi")  # the signal metrics of metrics.METRICS
 
 
@@ -142,7 +142,7 @@ def asr_score(
         None.
     y_pred : sequence of ndarray
         Predictions.
-    metric : {"wer", "mer", "wil"}
+    metric : {"wer", "mer", "wil", "sub", "del", "ins"}
     transcriber : Transcriber or callable, optional
         ``transcribe(waveform, sample_rate) -> str``, or a function with that signature.
         Default: PocketSphinx (cached).
@@ -209,7 +209,7 @@ def make_asr_scorer(metric: str = "wer", transcriber=None, *, sample_rate: int |
 
     Parameters
     ----------
-    metric : {"wer", "mer", "wil"}
+    metric : {"wer", "mer", "wil", "sub", "del", "ins"}
     transcriber : Transcriber or callable, optional
         ``transcribe(waveform, sample_rate) -> str`` or a callable with that signature;
         default PocketSphinx. It is wrapped in a content cache shared by every scorer built

@@ -47,6 +47,28 @@ def test_normalisation_is_the_same_on_both_sides(reference, hypothesis):
 def test_empty_hypothesis_is_all_deletions():
     assert metrics.wer("one two", "") == 1.0
     assert metrics.wer(["one two", "three"], ["one two", ""]) == pytest.approx(1 / 3)
+    assert metrics.text_measures("one two", "")["del"] == 1.0
+
+
+def test_error_types_sum_to_wer_and_equal_jiwer_counts():
+    refs, hyps = map(list, zip(*PAIRS))
+    measures = metrics.text_measures(refs, hyps)
+    counts = jiwer.process_words(refs, hyps)
+    n_words = sum(len(r.split()) for r in refs)
+    assert measures["sub"] == pytest.approx(counts.substitutions / n_words)
+    assert measures["del"] == pytest.approx(counts.deletions / n_words)
+    assert measures["ins"] == pytest.approx(counts.insertions / n_words)
+    assert measures["sub"] + measures["del"] + measures["ins"] == pytest.approx(measures["wer"])
+    # Each type on its own.
+    assert metrics.text_measures("a b", "a b c")["ins"] == 0.5
+    assert metrics.text_measures("a b", "a")["del"] == 0.5
+    assert metrics.text_measures("a b", "a c")["sub"] == 0.5
+
+
+def test_words_on_an_empty_reference_are_insertions():
+    measures = metrics.text_measures("", "hello")
+    assert (measures["wer"], measures["ins"], measures["sub"], measures["del"]) == (1, 1, 0, 0)
+    assert metrics.text_measures("", "")["ins"] == 0.0
 
 
 def test_si_sdr_known_cases():

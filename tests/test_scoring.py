@@ -90,6 +90,15 @@ def test_callable_transcriber_and_unknown_metric():
         make_asr_scorer("cer")
 
 
+def test_error_type_scores_count_insertions_apart():
+    hears_extra = lambda wave, rate: "yes no maybe"  # noqa: E731
+    x = [np.zeros(8000, "float32")]
+    kwargs = dict(transcriber=hears_extra, transcripts=["yes no"], sample_rate=8000)
+    assert asr_score(None, x, metric="ins", **kwargs) == 0.5
+    assert asr_score(None, x, metric="del", **kwargs) == 0.0
+    assert asr_score(None, x, metric="wer", **kwargs) == 0.5
+
+
 def test_lower_is_better_for_asr_scorers():
     assert wer_scorer._sign == -1
     assert si_sdr_scorer._sign == 1
