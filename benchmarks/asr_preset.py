@@ -33,6 +33,11 @@ but from other speakers and noises).
   pass decodes each setting in its own worker (``--jobs``); the transcripts reach the
   search's workers through a cache file in a temporary folder, removed at the end.
 
+After the search table, Whisper's errors split by type (substitutions / deletions /
+insertions per reference word, by SNR) for the input and the chosen setting: a preset can
+lower WER by turning deletions into right words, or raise it by making Whisper hear words
+in noise it gave up on (``asr_errors.py`` has more).
+
 ``--write`` stores the choice in the model file as its ``asr`` preset
 (``skdenoise denoise --preset asr``, ``load_model(path, preset="asr")``).
 """
@@ -125,6 +130,24 @@ def decode_setting(model, params: dict | None, noisy, rate: int, cache: Path) ->
         return [whisper.transcribe(x, rate) for x in noisy]
     candidate = clone(model).set_params(**{"rebuild__bypass_snr_db": None, **params})
     return [whisper.transcribe(y, rate) for y in candidate.predict(noisy)]
+
+
+def errors_by_type(texts, snrs, input_hyps, chosen_hyps) -> str:
+    """Markdown: WER split into substitutions / deletions / insertions by SNR, for the
+    input and the chosen setting (``asr_errors.py``'s table)."""
+    from asr_errors import counts, table
+
+    acc: dict = {}
+    rows = [("input", input_hyps), ("chosen", chosen_hyps)]
+    for name, hyps in rows:
+        if hyps is None:
+            continue
+        for text, snr, hyp in zip(texts, snrs, hyps):
+            acc[(snr, name)] = acc.get((snr, name), 0) + counts(text, hyp)
+    return (
+        "each cell: WER (substitutions / deletions / insertions), % of reference words\n\n"
+        + table(acc, [n for n, h in rows if h is not None], sorted(set(snrs)), "Whisper")
+    )
 
 
 def selection_set(speech, noise, *, rate: int, n: int | None, seed: int):
@@ -375,6 +398,8 @@ def main() -> None:
     if chosen["rebuild__bypass_snr_db"] is not None and (args.ramp is not None or own_ramp != 5.0):
         chosen["rebuild__bypass_ramp_db"] = float(best.get("rebuild__bypass_ramp_db", own_ramp))
     print(f"chosen: {chosen} ({time.time() - started:.0f} s)")
+    print()
+    print(errors_by_type(texts, snrs, decoded[0], hypotheses.get(key(best))))
     if args.write:
         presets = {**model_presets(args.model), "asr": chosen}
         save_model(pipe, args.model, presets=presets)
