@@ -150,13 +150,18 @@ def errors_by_type(texts, snrs, input_hyps, chosen_hyps) -> str:
     )
 
 
-def selection_set(speech, noise, *, rate: int, n: int | None, seed: int):
-    """``n`` transcribed mixtures from the training run's validation side (all if None)."""
+def selection_set(speech, noise, *, rate: int, n: int | None, seed: int, keep_noise=None):
+    """``n`` transcribed mixtures from the training run's validation side (all if None);
+    ``keep_noise(rows)``, if given, picks the validation noise rows to mix from."""
     from skdenoise.augment import Augmentation
     from skdenoise.datasets import MixtureStream
     from skdenoise.training import validation_sources
 
     val_speech, val_noise = validation_sources(speech, noise, random_state=0)
+    if keep_noise is not None:
+        val_noise = keep_noise(val_noise)
+        if not val_noise:
+            raise SystemExit("no validation noise file is left to mix from")
     usable = [
         r
         for r in val_speech
