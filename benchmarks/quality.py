@@ -88,8 +88,10 @@ class Memo:
         return [self.outputs[k] for k in keys]
 
 
-def metric_names(recognisers: list[str], dnsmos: bool = True) -> list[str]:
+def metric_names(recognisers: list[str], dnsmos: bool = True, parts: bool = False) -> list[str]:
     names = list(SIGNAL_METRICS if dnsmos else REFERENCE_METRICS)
+    if dnsmos and parts:
+        names += ["dnsmos_sig", "dnsmos_bak"]
     for rec in recognisers:
         names += [f"{m}@{rec}" for m in WORDS]
     return names
@@ -276,11 +278,16 @@ def main() -> None:
     )
     parser.add_argument("--no-skdenoise", action="store_true", help="score the peers only")
     parser.add_argument("--no-dnsmos", action="store_true", help="leave DNSMOS out")
+    parser.add_argument(
+        "--dnsmos-parts",
+        action="store_true",
+        help="also DNSMOS SIG (the speech) and BAK (the background), of which OVRL is made",
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse peers' saved summaries")
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
     args = parser.parse_args()
-    known = set(SIGNAL_METRICS) | set(WORDS)
+    known = set(SIGNAL_METRICS) | {"dnsmos_sig", "dnsmos_bak"} | set(WORDS)
     unknown = [m for m in args.by_noise if m not in known]
     if unknown:
         parser.error(f"--by-noise: unknown metric {unknown[0]!r}; choose from {sorted(known)}")
@@ -440,7 +447,7 @@ def main() -> None:
         "rates are corpus-level",
         "",
     ]
-    names = metric_names(recognisers, not args.no_dnsmos)
+    names = metric_names(recognisers, not args.no_dnsmos, args.dnsmos_parts)
     text = "\n".join(header) + "\n" + tables(summaries, names, args.by_noise)
     (args.out / "quality.md").write_text(text + "\n")
     print(text)
