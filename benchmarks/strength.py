@@ -1,5 +1,5 @@
-"""Choose a model's prediction-time ``strength`` on training-side selection sets, never on
-a dev set that is reported.
+"""Choose a model's prediction-time ``strength`` (and ``expansion``) on training-side
+selection sets, never on a dev set that is reported.
 
     python benchmarks/strength.py --model skdenoise/pretrained/skdenoise-16k.npz \
         --speech runs/realistic/train_speech_16k.tsv --noise runs/realistic/train_noise_16k.tsv \
@@ -7,21 +7,25 @@ a dev set that is reported.
 
 ``strength`` multiplies the network's attenuation in dB before it is applied (a gain mask
 ``g`` becomes ``g ** strength``; :class:`skdenoise.UNetNoiseRegressor`). Above 1 it removes
-more of what the network judged to be noise. It changes no weight, so it can be chosen after
-training, like the dry mix of the ``asr`` preset.
+more of what the network judged to be noise. ``expansion`` (``--expansions``) adds
+attenuation only where the network's is past 10 dB: more is removed where it judged the bins
+mostly noise, and the speech it left nearly whole is not touched. Neither changes a weight,
+so both can be chosen after training, like the dry mix of the ``asr`` preset. Every strength
+is tried with every expansion.
 
 The selection sets are those of ``weight_average.py`` (the fine-tuning run's validation
 speakers and noise files; same seed): *realistic* (training augmentation, -5 to 15 dB) and
 *in-domain* (the shared corpora's validation speakers, plain mixtures, 0 to 15 dB).
 
-Rule (fixed before any result): a strength is allowed if, against strength 1 on the same
-mixtures, its realistic PESQ is at most ``--max-pesq-loss`` (0.01) lower, its realistic
-STOI at most ``--max-stoi-loss`` (0.005) lower and its in-domain PESQ at most
-``--max-in-domain-loss`` (0.05) lower. Among the allowed, the one with the highest realistic
-DNSMOS OVRL (windows 9.01 s apart, as ``quality.py``) is chosen if it is at least
-``--min-dnsmos-gain`` (0.02) above strength 1's; otherwise 1 stays. Prints the tables (overall
-and per SNR) and writes the model with the chosen strength, and with its presets, each set to
-strength 1 unless it already names one (they were chosen at strength 1), to ``--out``.
+Rule (fixed before any result): a setting is allowed if, against the reference (strength
+``--reference``, 1 unless given, without expansion) on the same mixtures, its realistic PESQ
+is at most ``--max-pesq-loss`` (0.01) lower, its realistic STOI at most ``--max-stoi-loss``
+(0.005) lower and its in-domain PESQ at most ``--max-in-domain-loss`` (0.05) lower. Among
+the allowed, the one with the highest realistic DNSMOS OVRL (windows 9.01 s apart, as
+``quality.py``) is chosen if it is at least ``--min-dnsmos-gain`` (0.02) above the
+reference's; otherwise the reference stays. Prints the tables (overall and per SNR) and
+writes the model with the chosen setting, and with its presets, each set to strength 1 and
+no expansion unless it already names them (they were chosen so), to ``--out``.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ import numpy as np
 from weight_average import paired_mean, score_outputs, selection_sets
 
 
-def choose(table: dict, args) -> float:
-    """The rule of the module docstring; ``table[strength][set][metric]`` are means."""
-    one = table[1.0]
+def choose(table: dict, args) -> tuple[float, float]:
+    """The rule of the module docstring; ``table[(strength, expansion)][set][metric]`` are
+    means."""
+    reference = (args.reference, 0.0)
+    one = table[reference]
     allowed = [
         s
         for s, t in table.items()
@@ -50,7 +56,7 @@ def choose(table: dict, args) -> float:
     ]
     best = max(allowed, key=lambda s: table[s]["realistic"]["dnsmos_ovrl"])
     gain = table[best]["realistic"]["dnsmos_ovrl"] - one["realistic"]["dnsmos_ovrl"]
-    return best if gain >= args.min_dnsmos_gain else 1.0
+    return best if gain >= args.min_dnsmos_gain else reference
 
 
 def main() -> None:
@@ -59,6 +65,10 @@ def main() -> None:
     parser.add_argument("--speech", required=True, action="append")
     parser.add_argument("--noise", required=True, action="append")
     parser.add_argument("--strengths", type=float, nargs="+", default=[1.0, 1.1, 1.25, 1.5, 2.0])
+    parser.add_argument("--expansions", type=float, nargs="+", default=[0.0])
+    parser.add_argument(
+        "--reference", type=float, default=1.0, help="the strength the rule compares with"
+    )
     parser.add_argument("--n", type=int, default=150, help="mixtures per selection set")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--max-pesq-loss", type=float, default=0.01)
@@ -69,8 +79,8 @@ def main() -> None:
     parser.add_argument("--out", help="write the model with the chosen strength here")
     parser.add_argument("--save", help="write the table (JSON) here")
     args = parser.parse_args()
-    if 1.0 not in args.strengths:
-        parser.error("--strengths must include 1 (the reference of the rule)")
+    if args.reference not in args.strengths or 0.0 not in args.expansions:
+        parser.error("--strengths must include --reference and --expansions 0 (the rule's)")
 
     from skdenoise.modelfile import read_model_meta, read_model_weights
     from skdenoise.pipeline import load_model, save_model
@@ -86,9 +96,10 @@ def main() -> None:
     }
     pipe = load_model(args.model)
     per_file = {}
-    for s in args.strengths:
-        pipe.set_params(unet__strength=s)
-        per_file[s] = {
+    settings = [(s, e) for s in args.strengths for e in args.expansions]
+    for s, e in settings:
+        pipe.set_params(unet__strength=s, unet__expansion=e)
+        per_file[(s, e)] = {
             name: score_outputs(
                 pipe.predict([x for x, _ in pairs], sample_rate=rate),
                 pairs,
@@ -108,11 +119,15 @@ def main() -> None:
         + ", ".join(f"{k} {len(v)} mixtures" for k, v in sets.items())
     )
     print(
-        "| strength | realistic PESQ | STOI | SI-SDR (dB) | DNSMOS OVRL | "
+        "| strength / expansion | realistic PESQ | STOI | SI-SDR (dB) | DNSMOS OVRL | "
         "in-domain PESQ | STOI | SI-SDR (dB) |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    for label, t in [("input", inp)] + [(f"{s:g}", table[s]) for s in args.strengths]:
+
+    def name(setting: tuple[float, float]) -> str:
+        return f"{setting[0]:g} / {setting[1]:g}"
+
+    for label, t in [("input", inp)] + [(name(k), table[k]) for k in settings]:
         r, d = t["realistic"], t["in-domain"]
         print(
             f"| {label} | {r['pesq']:.3f} | {r['stoi']:.3f} | {r['si_sdr']:.2f} | "
@@ -121,10 +136,10 @@ def main() -> None:
     groups = sorted(set(snrs["realistic"]))
     for metric in ("pesq", "dnsmos_ovrl"):
         print(f"\nrealistic {metric} by SNR")
-        print("| strength | " + " | ".join(f"{g:g} dB" for g in groups) + " |")
+        print("| strength / expansion | " + " | ".join(f"{g:g} dB" for g in groups) + " |")
         print("|---|" + "---|" * len(groups))
         rows = [("input", inputs["realistic"][metric])]
-        rows += [(f"{s:g}", per_file[s]["realistic"][metric]) for s in args.strengths]
+        rows += [(name(k), per_file[k]["realistic"][metric]) for k in settings]
         for label, values in rows:
             cells = [
                 f"{paired_mean(values, inputs['realistic'][metric], snrs['realistic'] == g):.3f}"
@@ -133,11 +148,15 @@ def main() -> None:
             print(f"| {label} | " + " | ".join(cells) + " |")
 
     chosen = choose(table, args)
-    print(f"\nchosen strength {chosen:g} ({time.time() - started:.0f} s)")
+    print(f"\nchosen strength / expansion {name(chosen)} ({time.time() - started:.0f} s)")
     if args.save:
         Path(args.save).write_text(
             json.dumps(
-                {"input": inp, "table": {f"{s:g}": t for s, t in table.items()}, "chosen": chosen},
+                {
+                    "input": inp,
+                    "table": {name(k): t for k, t in table.items()},
+                    "chosen": list(chosen),
+                },
                 indent=2,
             )
             + "\n"
@@ -146,12 +165,12 @@ def main() -> None:
         meta = read_model_meta(args.model)
         dtype = str(read_model_weights(args.model, meta)[0].dtype)
         presets = {
-            name: {"unet__strength": 1.0, **values}
-            for name, values in (meta.get("presets") or {}).items()
+            preset: {"unet__strength": 1.0, "unet__expansion": 0.0, **values}
+            for preset, values in (meta.get("presets") or {}).items()
         }
-        pipe.set_params(unet__strength=chosen)
+        pipe.set_params(unet__strength=chosen[0], unet__expansion=chosen[1])
         save_model(pipe, args.out, dtype=dtype, presets=presets)
-        print(f"wrote {args.out} (strength {chosen:g}; presets {presets})")
+        print(f"wrote {args.out} (strength / expansion {name(chosen)}; presets {presets})")
 
 
 if __name__ == "__main__":

@@ -82,8 +82,8 @@ def _add_preset(p) -> None:
         choices=("asr",),
         default=None,
         help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
-        "speech recognisers (see the model card); --dry, --bypass-snr, --bypass-ramp and "
-        "--strength override it",
+        "speech recognisers (see the model card); --dry, --bypass-snr, --bypass-ramp, "
+        "--strength and --expansion override it",
     )
     p.add_argument(
         "--strength",
@@ -91,6 +91,14 @@ def _add_preset(p) -> None:
         default=None,
         help="factor on the model's attenuation in dB, 0-4: above 1 removes more noise (and "
         "some speech), below 1 less (default: the model's, stored in its file)",
+    )
+    p.add_argument(
+        "--expansion",
+        type=float,
+        default=None,
+        help="extra attenuation per dB of attenuation above 10 dB, 0-4: removes more where "
+        "the model judged it mostly noise, leaves the speech (default: the model's, stored "
+        "in its file)",
     )
 
 
@@ -568,17 +576,23 @@ def _load_model(
     backend: str | None = None,
     preset: str | None = None,
     strength: float | None = None,
+    expansion: float | None = None,
 ):
     from .pipeline import load_model, load_pretrained
-    from .recipe import check_strength
+    from .recipe import check_expansion, check_strength
 
+    # Checked before loading: a one-line error.
     if strength is not None:
-        strength = check_strength(strength)  # before loading: a one-line error
+        strength = check_strength(strength)
+    if expansion is not None:
+        expansion = check_expansion(expansion)
     pipe = load_model(path, preset=preset) if path else load_pretrained(sample_rate, preset=preset)
     if backend is not None:
         pipe.set_params(unet__backend=backend)
     if strength is not None:
         pipe.set_params(unet__strength=strength)
+    if expansion is not None:
+        pipe.set_params(unet__expansion=expansion)
     return pipe
 
 
@@ -636,7 +650,7 @@ def _run_denoise(args) -> int:
     with parallel_backend(backend, n_jobs=args.jobs, scheduler=args.scheduler) as workers:
         for rate, index in sorted(groups.items()):
             denoiser = Denoiser(
-                _load_model(args.model, rate, engine, args.preset, args.strength),
+                _load_model(args.model, rate, engine, args.preset, args.strength, args.expansion),
                 dry=args.dry,
                 bypass_snr_db=args.bypass_snr,
                 bypass_ramp_db=args.bypass_ramp,
@@ -797,7 +811,12 @@ def _run_evaluate(args) -> int:
         # The model that suits the audio: the shipped one for its rate, or the one given.
         default_rate = None if args.model else pretrained_rate_for(rate)
         pipe = _load_model(
-            args.model, default_rate, engine, preset=args.preset, strength=args.strength
+            args.model,
+            default_rate,
+            engine,
+            preset=args.preset,
+            strength=args.strength,
+            expansion=args.expansion,
         )
         if args.dry is not None:
             pipe.set_params(rebuild__dry=args.dry)

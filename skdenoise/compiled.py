@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .audio import atomic_path
-from .recipe import check_strength
+from .model import EXPANSION_KNEE_DB
+from .recipe import check_expansion, check_strength
 
 logger = logging.getLogger(__name__)
 
@@ -294,9 +295,10 @@ def export_tflite(pipe, path, *, batch: int = 1) -> tuple[Path, Path]:
        of ``frame_columns`` columns (:func:`skdenoise.spectral.log_magnitude_frames`);
     2. input tensor ``[batch, n_freq, frame_columns, 1]`` float32:
        ``(frames_db - input_mean) / input_scale``;
-    3. output tensor, same shape: ``noise_db = output * target_scale * strength`` (the
-       model's prediction-time ``strength``, 1 unless it sets one), clipped to
-       ``[0, max_attenuation_db]`` when that is set;
+    3. output tensor, same shape: ``a = output * target_scale * strength`` (the
+       model's prediction-time ``strength``, 1 unless it sets one), then
+       ``noise_db = a + expansion * max(a - expansion_knee_db, 0)`` (0 unless it sets an
+       ``expansion``), clipped to ``[0, max_attenuation_db]`` when that is set;
     4. ``clean_db = max(frames_db - noise_db, floor_db)``; rebuild with the noisy phase and
        an inverse STFT with overlap-add (:func:`skdenoise.spectral.synthesise`).
 
@@ -353,10 +355,13 @@ def export_tflite(pipe, path, *, batch: int = 1) -> tuple[Path, Path]:
         "target_scale": float(regressor.target_scale_),
         "max_attenuation_db": regressor.max_attenuation_db,
         "strength": check_strength(regressor.strength),
+        "expansion": check_expansion(getattr(regressor, "expansion", 0.0)),
+        "expansion_knee_db": EXPANSION_KNEE_DB,
         "steps": [
             "frames_db = 20*log10(|STFT|) floored at floor_db, in frames of frame_columns",
             "input = (frames_db - input_mean) / input_scale",
-            "noise_db = clip(output * target_scale * strength, 0, max_attenuation_db)",
+            "a = output * target_scale * strength",
+            "noise_db = clip(a + expansion * max(a - expansion_knee_db, 0), 0, max_attenuation_db)",
             "clean_db = max(frames_db - noise_db, floor_db)",
             "waveform = inverse STFT of 10**(clean_db/20) with the noisy phase, overlap-add",
         ],

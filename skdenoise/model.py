@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "EXPANSION_KNEE_DB",
     "WAVEFORM_LOSSES",
     "WAVEFORM_WEIGHT",
     "Scales",
@@ -251,6 +252,12 @@ def noise_target(
     return target
 
 
+#: Attenuation (dB) above which a prediction-time ``expansion`` adds more
+#: (:func:`apply_noise_estimate`): about the network's median attenuation on noisy speech,
+#: so that bins it judged mostly noise are expanded and speech is left alone.
+EXPANSION_KNEE_DB = 10.0
+
+
 def apply_noise_estimate(
     noisy_db: np.ndarray,
     noise_db: np.ndarray,
@@ -258,10 +265,14 @@ def apply_noise_estimate(
     max_attenuation_db: float | None = None,
     floor_db: float = -100.0,
     strength: float = 1.0,
+    expansion: float = 0.0,
 ) -> np.ndarray:
     """Denoised log-magnitude: ``noisy dB - strength * noise dB``, floored at ``floor_db``.
 
-    With ``max_attenuation_db``, the scaled noise estimate is clipped to
+    With ``expansion``, the attenuation ``a = strength * noise dB`` grows past
+    :data:`EXPANSION_KNEE_DB` by that factor: ``a + expansion * max(0, a - knee)``. Bins the
+    network already judged mostly noise lose more; bins it left nearly whole (the speech)
+    are not touched. With ``max_attenuation_db``, the attenuation is then clipped to
     ``[0, max_attenuation_db]`` (bounded subtraction, as in :func:`noise_target`).
 
     Parameters
@@ -275,6 +286,8 @@ def apply_noise_estimate(
     strength : float
         Factor on the noise estimate (1: as estimated; a gain mask ``g`` becomes
         ``g ** strength``).
+    expansion : float
+        Extra attenuation per dB of attenuation above :data:`EXPANSION_KNEE_DB` (0: none).
 
     Returns
     -------
@@ -290,10 +303,17 @@ def apply_noise_estimate(
     >>> apply_noise_estimate(np.array([0.0, 0.0]), np.array([10.0, 30.0]),
     ...                      max_attenuation_db=40.0, strength=1.5).tolist()
     [-15.0, -40.0]
+    >>> apply_noise_estimate(np.array([0.0, 0.0]), np.array([5.0, 20.0]),
+    ...                      max_attenuation_db=40.0, expansion=1.0).tolist()
+    [-5.0, -30.0]
     """
     noise_db = np.asarray(noise_db, dtype=np.float32)
     if strength != 1.0:
         noise_db = noise_db * np.float32(strength)
+    if expansion:
+        noise_db = noise_db + np.float32(expansion) * np.maximum(
+            noise_db - np.float32(EXPANSION_KNEE_DB), 0.0
+        )
     if max_attenuation_db is not None:
         noise_db = np.clip(noise_db, 0.0, float(max_attenuation_db))
     return np.maximum(np.asarray(noisy_db, dtype=np.float32) - noise_db, floor_db)

@@ -313,6 +313,7 @@ PRESET_PARAMS = (
     "rebuild__bypass_snr_db",
     "rebuild__bypass_ramp_db",
     "unet__strength",
+    "unet__expansion",
 )
 
 

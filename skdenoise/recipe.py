@@ -108,6 +108,37 @@ def check_strength(value) -> float:
     return strength
 
 
+def check_expansion(value) -> float:
+    """The prediction-time ``expansion`` as a float, or a ValueError naming it.
+
+    Parameters
+    ----------
+    value : float or str
+        Extra attenuation per dB above the knee, within [0, 4].
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skdenoise.recipe import check_expansion
+    >>> check_expansion("0.5")
+    0.5
+    >>> check_expansion(5)
+    Traceback (most recent call last):
+    ...
+    ValueError: expansion must be a number within [0, 4], got 5.
+    """
+    try:
+        expansion = float(value)
+    except (TypeError, ValueError):
+        expansion = float("nan")
+    if not 0.0 <= expansion <= 4.0:
+        raise ValueError(f"expansion must be a number within [0, 4], got {value!r}.")
+    return expansion
+
+
 def check_params(p: dict) -> None:
     """Check the network and training parameters (``UNetNoiseRegressor.get_params()``).
 

@@ -32,7 +32,7 @@ from .fitting import (
     warm_start,
 )
 from .model import WAVEFORM_LOSSES, Scales, apply_noise_estimate, build_unet, check_architecture
-from .recipe import REFERENCE, architecture, check_params, check_strength
+from .recipe import REFERENCE, architecture, check_expansion, check_params, check_strength
 from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings, phase_frames
 
@@ -149,6 +149,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         trained; above 1 removes more (a gain mask ``g`` becomes ``g ** strength``), below 1
         less. Within ``[0, 4]``. Training ignores it; a model file stores it, so that a
         shipped model can carry the strength chosen for it.
+    expansion : float, default=0.0
+        Prediction only: attenuation past 10 dB (after ``strength``) grows by this factor,
+        ``a + expansion * max(0, a - 10)`` dB, still within ``[0, max_attenuation_db]``: the
+        bins the network judged mostly noise lose more, the speech it left nearly whole does
+        not (:func:`skdenoise.model.apply_noise_estimate`). Within ``[0, 4]``; stored in a
+        model file like ``strength``.
     distribute : {None, "mirrored"}, default=None
         ``"mirrored"`` trains under ``tf.distribute.MirroredStrategy`` over every visible
         GPU (one replica on the CPU where there is none). ``batch_size`` is then the
@@ -214,6 +220,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         init_model: str | None = None,
         backend: str = "auto",
         strength: float = 1.0,
+        expansion: float = 0.0,
         distribute: str | None = None,
         precision: str = "float32",
         random_state=None,
@@ -240,6 +247,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.init_model = init_model
         self.backend = backend
         self.strength = strength
+        self.expansion = expansion
         self.distribute = distribute
         self.precision = precision
         self.random_state = random_state
@@ -452,6 +460,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 "trained with."
             )
         strength = check_strength(self.strength)
+        expansion = check_expansion(self.expansion)
         runner = self._runner()
         scales = Scales(self.input_mean_, self.input_scale_, self.target_scale_)
         out = np.empty_like(frames_db)
@@ -464,6 +473,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
                 max_attenuation_db=self.max_attenuation_db,
                 floor_db=self.settings_.floor_db,
                 strength=strength,
+                expansion=expansion,
             )
         return out
 
