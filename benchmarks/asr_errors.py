@@ -53,41 +53,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
-TYPES = ("sub", "del", "ins")
+
+def pairs() -> defaultdict:
+    """Sentences grouped by table cell: ``cell key -> (references, hypotheses)``."""
+    return defaultdict(lambda: ([], []))
 
 
-def counts(reference: str, hypothesis: str) -> np.ndarray:
-    """``[substitutions, deletions, insertions, reference words]`` of one sentence."""
-    import jiwer
-
-    from skdenoise.metrics import normalize_text
-
-    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
-    if not ref:
-        return np.array([0, 0, len(hyp.split()), 0])
-    out = jiwer.process_words(ref, hyp)
-    return np.array([out.substitutions, out.deletions, out.insertions, len(ref.split())])
+def add(groups: defaultdict, key, reference: str, hypothesis: str) -> None:
+    groups[key][0].append(reference)
+    groups[key][1].append(hypothesis)
 
 
-def cell(total: np.ndarray) -> str:
-    """'WER (S / D / I)' in percent of reference words."""
-    s, d, i, n = total
-    if n == 0:
+def cell(group: tuple[list, list] | None) -> str:
+    """'WER (S / D / I)' of one group of sentences, in percent of reference words
+    (:func:`skdenoise.metrics.text_measures`)."""
+    from skdenoise.metrics import text_measures
+
+    if not group or not group[0]:
         return "-"
+    m = text_measures(*group)
     return (
-        f"{100 * (s + d + i) / n:.1f} ({100 * s / n:.1f} / {100 * d / n:.1f} / {100 * i / n:.1f})"
+        f"{100 * m['wer']:.1f} ({100 * m['sub']:.1f} / {100 * m['del']:.1f} / {100 * m['ins']:.1f})"
     )
 
 
-def table(acc: dict, rows: list[str], columns: list, header: str) -> str:
+def table(groups: defaultdict, rows: list[str], columns: list, header: str) -> str:
     lines = [
         f"| {header} | " + " | ".join(f"{c:g} dB" for c in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for r in rows:
-        lines.append(
-            f"| {r} | " + " | ".join(cell(acc.get((c, r), np.zeros(4))) for c in columns) + " |"
-        )
+        lines.append(f"| {r} | " + " | ".join(cell(groups.get((c, r))) for c in columns) + " |")
     return "\n".join(lines)
 
 
@@ -106,15 +102,14 @@ def saved(args) -> None:
     if not match:
         raise SystemExit(f"{args.search}: no setting dry {args.dry}, bypass {args.bypass}")
     name = f"dry {args.dry:g}, bypass {args.bypass}, ramp {args.ramp:g}, strength {args.strength:g}"
-    acc: dict = defaultdict(lambda: np.zeros(4))
+    acc = pairs()
     for text, snr, hyp_in, hyp_out in zip(
         record["texts"], record["snrs"], record["input"], match[0]["hypotheses"]
     ):
         short = len(normalize_text(text).split()) <= args.short
         for system, hyp in (("input", hyp_in), (name, hyp_out)):
-            c = counts(text, hyp)
-            acc[(snr, system)] += c
-            acc[(snr, f"{system}, {'short' if short else 'long'}")] += c
+            add(acc, (snr, system), text, hyp)
+            add(acc, (snr, f"{system}, {'short' if short else 'long'}"), text, hyp)
     snrs = sorted({float(s) for s in record["snrs"]})
     n = {s: sum(1 for x in record["snrs"] if x == s) for s in snrs}
     print(
@@ -148,7 +143,7 @@ def novel(args) -> None:
     )
     whisper = CachedTranscriber(WhisperTranscriber())
     rng = np.random.default_rng(args.seed)
-    acc: dict = defaultdict(lambda: np.zeros(4))
+    acc = pairs()
     for x, y, text, snr in zip(noisy, clean, texts, snrs):
         if snr not in args.snrs:
             continue
@@ -163,7 +158,7 @@ def novel(args) -> None:
             output = model.predict([mixture], sample_rate=rate)[0]
             for system, audio in (("input", mixture), (f"output (dry {args.dry:g})", output)):
                 hyp = whisper.transcribe(np.asarray(audio, np.float32), rate)
-                acc[(snr, f"{kind}: {system}")] += counts(text, hyp)
+                add(acc, (snr, f"{kind}: {system}"), text, hyp)
     print(f"`python benchmarks/asr_errors.py {shlex.join(sys.argv[1:])}`")
     print(
         f"model {args.model} at {rate} Hz, selection seed {args.seed}; "
@@ -208,16 +203,16 @@ def kinds(args) -> None:
         args.speech, args.noise, rate=rate, n=None, seed=args.seed, keep_noise=keep
     )
     whisper = CachedTranscriber(WhisperTranscriber())
-    acc: dict = defaultdict(lambda: np.zeros(4))
+    acc = pairs()
     used = 0
     for x, text, snr in zip(noisy, texts, snrs):
         if snr not in args.snrs:
             continue
         used += 1
-        acc[(snr, "input")] += counts(text, whisper.transcribe(x, rate))
+        add(acc, (snr, "input"), text, whisper.transcribe(x, rate))
         for label, model in models.items():
             y = np.asarray(model.predict([x], sample_rate=rate)[0], np.float32)
-            acc[(snr, label)] += counts(text, whisper.transcribe(y, rate))
+            add(acc, (snr, label), text, whisper.transcribe(y, rate))
     print(f"`python benchmarks/asr_errors.py {shlex.join(sys.argv[1:])}`")
     print(
         f"{used} selection mixtures (seed {args.seed}) with noise of kinds that no file under "

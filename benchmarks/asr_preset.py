@@ -135,18 +135,18 @@ def decode_setting(model, params: dict | None, noisy, rate: int, cache: Path) ->
 def errors_by_type(texts, snrs, input_hyps, chosen_hyps) -> str:
     """Markdown: WER split into substitutions / deletions / insertions by SNR, for the
     input and the chosen setting (``asr_errors.py``'s table)."""
-    from asr_errors import counts, table
+    from asr_errors import add, pairs, table
 
-    acc: dict = {}
+    groups = pairs()
     rows = [("input", input_hyps), ("chosen", chosen_hyps)]
     for name, hyps in rows:
         if hyps is None:
             continue
         for text, snr, hyp in zip(texts, snrs, hyps):
-            acc[(snr, name)] = acc.get((snr, name), 0) + counts(text, hyp)
+            add(groups, (snr, name), text, hyp)
     return (
         "each cell: WER (substitutions / deletions / insertions), % of reference words\n\n"
-        + table(acc, [n for n, h in rows if h is not None], sorted(set(snrs)), "Whisper")
+        + table(groups, [n for n, h in rows if h is not None], sorted(set(snrs)), "Whisper")
     )
 
 

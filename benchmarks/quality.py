@@ -147,8 +147,11 @@ def merge(per_recogniser: dict[str, dict]) -> dict:
     return merged
 
 
-def _by_group(summaries: dict[str, dict], m: str, group: str, keys: list, heading: str) -> list:
-    """One metric's table across the groups ``keys`` of ``summaries[...][group]``."""
+def _by_group(
+    summaries: dict[str, dict], m: str, group: str, keys: list, columns: list[str], heading: str
+) -> list:
+    """One metric's table across the groups ``keys`` of ``summaries[...][group]``, headed
+    ``columns``."""
     first = next(iter(summaries.values()))
 
     def row(name: str, s: dict, system: str) -> str:
@@ -163,7 +166,7 @@ def _by_group(summaries: dict[str, dict], m: str, group: str, keys: list, headin
         "",
         f"### {label(m)} {heading}",
         "",
-        "| system | " + " | ".join(str(k) for k in keys) + " |",
+        "| system | " + " | ".join(columns) + " |",
         "|---|" + "---|" * len(keys),
         row("noisy input", first, "input"),
     ]
@@ -203,12 +206,11 @@ def tables(summaries: dict[str, dict], metrics: list[str], by_noise: list[str] =
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     snrs = list(first["by_snr"])
     for m in metrics:
-        table = _by_group(summaries, m, "by_snr", snrs, "by input SNR")
-        table[3] = "| system | " + " | ".join(f"{k:g} dB" for k in snrs) + " |"
-        lines += table
+        columns = [f"{k:g} dB" for k in snrs]
+        lines += _by_group(summaries, m, "by_snr", snrs, columns, "by input SNR")
     kinds = sorted(first.get("by_noise", {}))
     for m in [m for m in metrics if m.split("@")[0] in by_noise] if kinds else []:
-        lines += _by_group(summaries, m, "by_noise", kinds, "by noise kind")
+        lines += _by_group(summaries, m, "by_noise", kinds, kinds, "by noise kind")
     return "\n".join(lines)
 
 
