@@ -355,7 +355,7 @@ def export_tflite(pipe, path, *, batch: int = 1) -> tuple[Path, Path]:
         "target_scale": float(regressor.target_scale_),
         "max_attenuation_db": regressor.max_attenuation_db,
         "strength": check_strength(regressor.strength),
-        "expansion": check_expansion(getattr(regressor, "expansion", 0.0)),
+        "expansion": check_expansion(regressor.expansion),
         "expansion_knee_db": EXPANSION_KNEE_DB,
         "steps": [
             "frames_db = 20*log10(|STFT|) floored at floor_db, in frames of frame_columns",

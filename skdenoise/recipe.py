@@ -99,13 +99,19 @@ def check_strength(value) -> float:
     ...
     ValueError: strength must be a number within [0, 4], got -1.
     """
+    return _check_factor("strength", value)
+
+
+def _check_factor(name: str, value) -> float:
+    """``value`` as a float within [0, 4], or a ValueError naming ``name``: the check of
+    the prediction-time factors (``strength``, ``expansion``)."""
     try:
-        strength = float(value)
+        number = float(value)
     except (TypeError, ValueError):
-        strength = float("nan")
-    if not 0.0 <= strength <= 4.0:
-        raise ValueError(f"strength must be a number within [0, 4], got {value!r}.")
-    return strength
+        number = float("nan")
+    if not 0.0 <= number <= 4.0:
+        raise ValueError(f"{name} must be a number within [0, 4], got {value!r}.")
+    return number
 
 
 def check_expansion(value) -> float:
@@ -130,13 +136,7 @@ def check_expansion(value) -> float:
     ...
     ValueError: expansion must be a number within [0, 4], got 5.
     """
-    try:
-        expansion = float(value)
-    except (TypeError, ValueError):
-        expansion = float("nan")
-    if not 0.0 <= expansion <= 4.0:
-        raise ValueError(f"expansion must be a number within [0, 4], got {value!r}.")
-    return expansion
+    return _check_factor("expansion", value)
 
 
 def check_params(p: dict) -> None:

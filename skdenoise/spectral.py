@@ -907,14 +907,20 @@ def crossfade_dry(
     return out
 
 
+def _as_number(value) -> float:
+    """``float(value)``, or NaN where it is not a number (so the check fails with the
+    caller's own message)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def check_bypass_snr_db(value) -> float | None:
     """``None`` or a finite number of dB, else a ValueError."""
     if value is None:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
+    number = _as_number(value)
     if not np.isfinite(number):
         raise ValueError(f"bypass_snr_db must be None or a finite number of dB, got {value!r}.")
     return number
@@ -922,10 +928,7 @@ def check_bypass_snr_db(value) -> float | None:
 
 def check_bypass_ramp_db(value) -> float:
     """A finite, non-negative number of dB, else a ValueError."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
+    number = _as_number(value)
     if not (np.isfinite(number) and number >= 0.0):
         raise ValueError(f"bypass_ramp_db must be a number of dB >= 0, got {value!r}.")
     return number
