@@ -15,6 +15,7 @@ noise.
 from __future__ import annotations
 
 import argparse
+import copy
 import shlex
 import sys
 from pathlib import Path
@@ -35,32 +36,23 @@ def main() -> None:
 
     import asr_preset
 
-    import skdenoise.regressor as regressor
     from skdenoise.pipeline import load_model
+    from skdenoise.spectral import log_magnitude_frames
 
     pipe = load_model(args.model)
     unet = pipe.named_steps["unet"]
     rate = int(pipe.named_steps["load"].sample_rate)
     bound = unet.max_attenuation_db
+    # The attenuation before the bound: the same network and settings, without the bound.
+    unbounded = copy.copy(unet).set_params(max_attenuation_db=None)
+    noisy, *_ = asr_preset.selection_set(
+        args.speech, args.noise, rate=rate, n=args.n, seed=args.seed
+    )
     levels, attenuations = [], []
-    apply = regressor.apply_noise_estimate
-
-    def recording(block, noise, **kwargs):
-        # The attenuation before the bound: the same function, without max_attenuation_db.
-        free = {**kwargs, "max_attenuation_db": None, "floor_db": -np.inf}
-        levels.append(np.asarray(block).ravel())
-        attenuations.append((np.asarray(block) - apply(block, noise, **free)).ravel())
-        return apply(block, noise, **kwargs)
-
-    regressor.apply_noise_estimate = recording
-    try:
-        noisy, *_ = asr_preset.selection_set(
-            args.speech, args.noise, rate=rate, n=args.n, seed=args.seed
-        )
-        for x in noisy:
-            pipe.predict([x], sample_rate=rate)
-    finally:
-        regressor.apply_noise_estimate = apply
+    for x in noisy:
+        frames = log_magnitude_frames(x, unet.settings_)
+        levels.append(frames.ravel())
+        attenuations.append((frames - unbounded.denoise_frames(frames)).ravel())
     level, attenuation = np.concatenate(levels), np.concatenate(attenuations)
     a = attenuation[level > level.max() - 80.0]
     print(f"`python benchmarks/attenuation.py {shlex.join(sys.argv[1:])}`")

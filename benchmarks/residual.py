@@ -25,15 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
 
-N_FFT, HOP = 512, 128
 SPEECH_WITHIN_DB = 30.0
-
-
-def stft(x: np.ndarray) -> np.ndarray:
-    """Complex STFT, shape (n_frames, N_FFT // 2 + 1), Hann window, hop HOP."""
-    from scipy.signal import stft as scipy_stft
-
-    return scipy_stft(x, nperseg=N_FFT, noverlap=N_FFT - HOP, boundary=None)[2].T
 
 
 def main() -> None:
@@ -48,16 +40,24 @@ def main() -> None:
     import asr_preset
 
     from skdenoise.pipeline import load_model
+    from skdenoise.spectral import stft
 
     pipe = load_model(args.model)
     rate = int(pipe.named_steps["load"].sample_rate)
+    settings = pipe.named_steps["unet"].settings_  # the model's own STFT
+
+    def spectrum(x: np.ndarray) -> np.ndarray:
+        """Complex STFT, shape (n_columns, n_freq)."""
+        return stft(x, settings).T
+
     noisy, clean, _, _, snrs = asr_preset.selection_set(
         args.speech, args.noise, rate=rate, n=args.n, seed=args.seed
     )
     totals: dict = defaultdict(lambda: np.zeros(6))
+    frames: dict = defaultdict(lambda: np.zeros(2))  # pause frames, all frames
     for x, s, snr in zip(noisy, clean, snrs):
         y = pipe.predict([x], sample_rate=rate)[0]
-        X, Y, S = stft(x), stft(np.asarray(y, np.float64)), stft(s)
+        X, Y, S = spectrum(x), spectrum(y), spectrum(s)
         N = X - S
         gain = np.minimum(np.abs(Y) / np.maximum(np.abs(X), 1e-12), 1.0)
         frame = np.sum(np.abs(S) ** 2, axis=1)
@@ -73,7 +73,7 @@ def main() -> None:
                 s_in[speech].sum(),
                 s_out[speech].sum(),
             ]
-            totals[(key, "frames")] += [(~speech).sum(), speech.size, 0, 0, 0, 0]
+            frames[key] += [(~speech).sum(), speech.size]
 
     def db(a: float, b: float) -> str:
         return f"{10 * np.log10(a / b):.1f}" if a > 0 and b > 0 else "-"
@@ -86,13 +86,13 @@ def main() -> None:
         "(dB) | share of the noise left in pauses | speech removed (dB) |"
     )
     print("|---|---|---|---|---|---|")
-    keys = [*sorted(k for k in totals if not isinstance(k, tuple) and k != "all"), "all"]
+    keys = [*sorted(k for k in totals if k != "all"), "all"]
     for k in keys:
         p_in, p_out, u_in, u_out, s_in, s_out = totals[k]
-        pauses, frames = totals[(k, "frames")][:2]
+        pauses, n_frames = frames[k]
         label = "all" if k == "all" else f"{k:g} dB"
         print(
-            f"| {label} | {pauses / frames:.0%} | {db(p_in, p_out)} | {db(u_in, u_out)} | "
+            f"| {label} | {pauses / n_frames:.0%} | {db(p_in, p_out)} | {db(u_in, u_out)} | "
             f"{p_out / (p_out + u_out):.0%} | {db(s_in, s_out)} |"
         )
 
