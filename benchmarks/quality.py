@@ -48,6 +48,8 @@ RECOGNISER_LABEL = {"whisper": "Whisper tiny.en", "pocketsphinx": "PocketSphinx"
 SIGNAL_METRICS = ("pesq", "stoi", "si_sdr", "dnsmos_ovrl")
 #: Without DNSMOS.
 REFERENCE_METRICS = ("pesq", "stoi", "si_sdr")
+#: DNSMOS's parts beside OVRL, with ``--dnsmos-parts``: the speech and the background.
+DNSMOS_PARTS = ("dnsmos_sig", "dnsmos_bak")
 
 
 def build_devset(data: Path, folder: Path) -> Path:
@@ -91,7 +93,7 @@ class Memo:
 def metric_names(recognisers: list[str], dnsmos: bool = True, parts: bool = False) -> list[str]:
     names = list(SIGNAL_METRICS if dnsmos else REFERENCE_METRICS)
     if dnsmos and parts:
-        names += ["dnsmos_sig", "dnsmos_bak"]
+        names += list(DNSMOS_PARTS)
     for rec in recognisers:
         names += [f"{m}@{rec}" for m in WORDS]
     return names
@@ -289,7 +291,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/quality"))
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the metrics")
     args = parser.parse_args()
-    known = set(SIGNAL_METRICS) | {"dnsmos_sig", "dnsmos_bak"} | set(WORDS)
+    known = {*SIGNAL_METRICS, *DNSMOS_PARTS, *WORDS}
     unknown = [m for m in args.by_noise if m not in known]
     if unknown:
         parser.error(f"--by-noise: unknown metric {unknown[0]!r}; choose from {sorted(known)}")
