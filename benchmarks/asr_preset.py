@@ -12,6 +12,10 @@ but from other speakers and noises).
 
 - ``--ramp`` adds the width of the bypass's fade (``rebuild__bypass_ramp_db``; otherwise
   every setting keeps the model's, 5 dB unless the file stores another).
+- ``--low-bypass`` adds the low SNR bypass (``rebuild__bypass_low_snr_db``: below it the
+  input is handed over, a hard switch; ``none`` for off), to every processed setting.
+- ``--max-words`` keeps, of the same selection mixtures, those whose reference has at most
+  that many words (short sentences, like a telephone command's).
 - The U-Net is wrapped in ``sklearn.frozen.FrozenEstimator``: the search only varies the
   rebuild step and, with ``--strength``, the network's prediction-time ``strength`` (each
   strength a frozen copy of the fitted network, given to the grid as the ``unet`` step),
@@ -66,14 +70,17 @@ def grid(
     bypass: list[float | None],
     unets: list | None = None,
     ramps: list[float] | None = None,
+    lows: list[float | None] | None = None,
 ) -> list[dict]:
     """The search grid: the unprocessed input (``dry=1``) and every pair of ``dry`` and
     ``bypass`` (by default :data:`DRY_MIXES` and :data:`BYPASSES`), times, where given,
-    ``unets`` (frozen copies of the network at several strengths) and ``ramps`` (widths of
-    the bypass's fade, dB)."""
+    ``unets`` (frozen copies of the network at several strengths), ``ramps`` (widths of
+    the bypass's fade, dB) and ``lows`` (low SNR bypasses, dB or None)."""
     processed = {"rebuild__dry": sorted(set(dry) - {1.0}), "rebuild__bypass_snr_db": bypass}
     if unets:
         processed["unet"] = unets
+    if lows:
+        processed["rebuild__bypass_low_snr_db"] = lows
     if not ramps:
         return [{"rebuild__dry": [1.0]}, processed]
     # A ramp only matters with a bypass: the settings without one are searched once.
@@ -100,13 +107,23 @@ def bypass_value(text: str) -> float | None:
 
 
 def setting(params: dict, default_strength: float = 1.0, default_ramp: float = 5.0) -> tuple:
-    """A grid point as a hashable key: (dry, bypass, strength, ramp)."""
+    """A grid point as a hashable key: (dry, bypass, strength, ramp, low bypass)."""
     return (
         params["rebuild__dry"],
         params.get("rebuild__bypass_snr_db"),
         strength_of(params, default_strength),
         float(params.get("rebuild__bypass_ramp_db", default_ramp)),
+        params.get("rebuild__bypass_low_snr_db"),
     )
+
+
+def shorter(columns: tuple, texts, max_words: int | None) -> tuple:
+    """``columns`` (parallel lists, one item per mixture) kept where ``texts``'s reference
+    has at most ``max_words`` words (all when None)."""
+    if max_words is None:
+        return columns
+    keep = [i for i, t in enumerate(texts) if len(t.split()) <= max_words]
+    return tuple([c[i] for i in keep] for c in columns)
 
 
 def wer_by_snr(errors, words, snrs) -> dict[float, float]:
@@ -128,7 +145,8 @@ def decode_setting(model, params: dict | None, noisy, rate: int, cache: Path) ->
     whisper = CachedTranscriber(WhisperTranscriber(), path=cache)
     if params is None:
         return [whisper.transcribe(x, rate) for x in noisy]
-    candidate = clone(model).set_params(**{"rebuild__bypass_snr_db": None, **params})
+    off = {"rebuild__bypass_snr_db": None, "rebuild__bypass_low_snr_db": None}
+    candidate = clone(model).set_params(**{**off, **params})
     return [whisper.transcribe(y, rate) for y in candidate.predict(noisy)]
 
 
@@ -241,6 +259,19 @@ def main() -> None:
         default=None,
         help="widths of the bypass's fade to search, dB (default: only the model file's own)",
     )
+    parser.add_argument(
+        "--low-bypass",
+        type=bypass_value,
+        nargs="+",
+        default=None,
+        help="low SNR bypasses to search, dB, or none (default: off in every setting)",
+    )
+    parser.add_argument(
+        "--max-words",
+        type=int,
+        default=None,
+        help="keep only the selection mixtures whose reference has at most this many words",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="store the preset in --model")
@@ -269,9 +300,8 @@ def main() -> None:
     started = time.time()
     pipe = load_model(args.model)
     rate = int(pipe.named_steps["load"].sample_rate)
-    noisy, clean, texts, speakers, snrs = selection_set(
-        args.speech, args.noise, rate=rate, n=args.n, seed=args.seed
-    )
+    mixtures = selection_set(args.speech, args.noise, rate=rate, n=args.n, seed=args.seed)
+    noisy, clean, texts, speakers, snrs = shorter(mixtures, mixtures[2], args.max_words)
     sklearn.set_config(enable_metadata_routing=True)
     searched = load_model(args.model)
     fitted = searched.named_steps["unet"]
@@ -282,7 +312,7 @@ def main() -> None:
     if args.strength is not None:
         # copies of the fitted network (clone() would drop what it learned)
         unets = [FrozenEstimator(copy.copy(fitted).set_params(strength=s)) for s in args.strength]
-    search_grid = grid(args.dry, args.bypass, unets, args.ramp)
+    search_grid = grid(args.dry, args.bypass, unets, args.ramp, args.low_bypass)
     settings = list(ParameterGrid(search_grid))
 
     def key(params: dict) -> tuple:
@@ -314,11 +344,11 @@ def main() -> None:
             print(
                 f"no processed setting reaches a {args.min_safe:.0%} chance of passing every "
                 f"SNR; allowing only the likeliest, dry {most[0]:g} bypass {most[1]} "
-                f"strength {most[2]:g} ramp {most[3]:g} "
+                f"strength {most[2]:g} ramp {most[3]:g} low bypass {most[4]} "
                 f"({processed[most]:.1%})"
             )
             safe = {most}
-        safe.add((1.0, None, own, own_ramp))
+        safe.add((1.0, None, own, own_ramp, None))
         if args.save is not None:
             args.save.write_text(
                 json.dumps(
@@ -334,6 +364,7 @@ def main() -> None:
                                 "bypass": p.get("rebuild__bypass_snr_db"),
                                 "strength": key(p)[2],
                                 "ramp": key(p)[3],
+                                "low": key(p)[4],
                                 "hypotheses": h,
                             }
                             for p, h in zip(settings, decoded[1:])
@@ -356,8 +387,9 @@ def main() -> None:
     results = search.cv_results_
     minutes = sum(len(x) for x in noisy) / rate / 60
     groups = list(by_snr["input"])
+    short = "" if args.max_words is None else f", at most {args.max_words} reference words"
     print(
-        f"{len(noisy)} mixtures ({minutes:.1f} min) from {len(set(speakers))} validation "
+        f"{len(noisy)} mixtures ({minutes:.1f} min{short}) from {len(set(speakers))} validation "
         f"speakers, {N_SPLITS} folds by speaker, Whisper tiny.en WER (loop guard); model "
         f"{args.model}; per-SNR WER on the whole set ("
         + ", ".join(f"{snrs.count(g)} at {g:g} dB" for g in groups)
@@ -365,13 +397,13 @@ def main() -> None:
     )
     snr_columns = " | ".join(f"{g:g} dB" for g in groups)
     print(
-        "| dry | bypass | ramp | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | "
+        "| dry | bypass | ramp | low bypass | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | "
         f"{snr_columns} "
         f"| chance of passing every SNR ({args.dev_size} per SNR) | allowed |"
     )
-    print("|---|---|---|---|---|---|---|" + "---|" * len(groups) + "---|---|")
+    print("|---|---|---|---|---|---|---|---|" + "---|" * len(groups) + "---|---|")
     print(
-        "| input | | | | | | | "
+        "| input | | | | | | | | "
         + " | ".join(f"{100 * by_snr['input'][g]:.1f}%" for g in groups)
         + " | | |"
     )
@@ -387,8 +419,10 @@ def main() -> None:
         se = 100 * std / np.sqrt(N_SPLITS)
         cells = " | ".join(f"{100 * by_snr[key(params)][g]:.1f}%" for g in groups)
         ramp = "" if bypass == "off" else f"{key(params)[3]:g} dB"
+        low = key(params)[4]
+        low = "" if note else ("off" if low is None else f"{low:g} dB")
         print(
-            f"| {params['rebuild__dry']:g}{note} | {bypass} | {ramp} | "
+            f"| {params['rebuild__dry']:g}{note} | {bypass} | {ramp} | {low} | "
             f"{'' if note else format(key(params)[2], 'g')} | {-100 * w:.1f}% | {se:.1f} | "
             f"{sdr:.2f} | {cells} | {chance[key(params)]:.1%} | "
             f"{'yes' if key(params) in safe else 'no'} |"
@@ -402,6 +436,8 @@ def main() -> None:
         chosen["unet__strength"] = strength_of(best, own)
     if chosen["rebuild__bypass_snr_db"] is not None and (args.ramp is not None or own_ramp != 5.0):
         chosen["rebuild__bypass_ramp_db"] = float(best.get("rebuild__bypass_ramp_db", own_ramp))
+    if best.get("rebuild__bypass_low_snr_db") is not None:
+        chosen["rebuild__bypass_low_snr_db"] = float(best["rebuild__bypass_low_snr_db"])
     print(f"chosen: {chosen} ({time.time() - started:.0f} s)")
     print()
     print(errors_by_type(texts, snrs, decoded[0], hypotheses.get(key(best))))

@@ -83,7 +83,7 @@ def _add_preset(p) -> None:
         default=None,
         help="settings stored with the model: 'asr' is the dry mix and SNR bypass chosen for "
         "speech recognisers (see the model card); --dry, --bypass-snr, --bypass-ramp, "
-        "--strength and --expansion override it",
+        "--bypass-low-snr, --strength and --expansion override it",
     )
     p.add_argument(
         "--strength",
@@ -459,6 +459,14 @@ def _add_denoise(sub) -> None:
         metavar="DB",
         help="width of the bypass's fade in dB, 0 for a hard switch (default: the model's, 5)",
     )
+    p.add_argument(
+        "--bypass-low-snr",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="recordings whose estimated SNR (dB) is below this pass through unprocessed, a "
+        "hard switch; for speech recognisers on very noisy input (default: the model's, off)",
+    )
     writes = p.add_mutually_exclusive_group()
     writes.add_argument(
         "--overwrite",
@@ -654,6 +662,7 @@ def _run_denoise(args) -> int:
                 dry=args.dry,
                 bypass_snr_db=args.bypass_snr,
                 bypass_ramp_db=args.bypass_ramp,
+                bypass_low_snr_db=args.bypass_low_snr,
                 chunk_seconds=args.chunk_seconds,
             )
             done = denoiser.denoise_files(
@@ -726,6 +735,13 @@ def _add_evaluate(sub) -> None:
         default=None,
         metavar="DB",
         help="width of the bypass's fade override, dB (see skdenoise denoise --help)",
+    )
+    p.add_argument(
+        "--bypass-low-snr",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="low SNR bypass override, dB (see skdenoise denoise --help)",
     )
     p.add_argument(
         "--sample-rate",
@@ -824,6 +840,8 @@ def _run_evaluate(args) -> int:
             pipe.set_params(rebuild__bypass_snr_db=args.bypass_snr)
         if args.bypass_ramp is not None:
             pipe.set_params(rebuild__bypass_ramp_db=args.bypass_ramp)
+        if args.bypass_low_snr is not None:
+            pipe.set_params(rebuild__bypass_low_snr_db=args.bypass_low_snr)
         model_rate = int(pipe.named_steps["load"].sample_rate)
         model_name = (args.model or f"shipped {pretrained_path(default_rate).name}") + (
             f" ({model_rate} Hz)" + (f", preset {args.preset}" if args.preset else "")

@@ -108,6 +108,9 @@ class ChunkEngine:
         SNR bypass, decided per chunk (see :func:`skdenoise.spectral.mix_output`).
     bypass_ramp_db : float
         Width of the bypass's fade, dB (0: a hard switch).
+    bypass_low_snr_db : float or None
+        Low SNR bypass, decided per chunk: a chunk estimated below it is handed over
+        unprocessed (see :func:`skdenoise.spectral.mix_output`).
     crossfade_seconds : float
         Where the bypass gives two chunks of a recording different dry mixes, the mix moves
         from one to the other over this many seconds at the start of the second
@@ -138,6 +141,7 @@ class ChunkEngine:
         dry: float = 0.0,
         bypass_snr_db: float | None = None,
         bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
+        bypass_low_snr_db: float | None = None,
         crossfade_seconds: float = spectral.BYPASS_CROSSFADE_S,
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
@@ -149,6 +153,9 @@ class ChunkEngine:
         spectral.mix_dry(np.zeros(1, np.float32), np.zeros(1, np.float32), self.dry)
         self.bypass_snr_db = spectral.check_bypass_snr_db(bypass_snr_db)
         self.bypass_ramp_db = spectral.check_bypass_ramp_db(bypass_ramp_db)
+        self.bypass_low_snr_db = spectral.check_bypass_snr_db(
+            bypass_low_snr_db, "bypass_low_snr_db"
+        )
         rate = settings.sample_rate
         self.crossfade_samples = max(0, round(float(crossfade_seconds) * rate))
         self.chunk_samples = max(int(chunk_seconds * rate), settings.frame_length)
@@ -167,7 +174,12 @@ class ChunkEngine:
         enhanced = spectral.synthesise_chunk(task.denoised, task.phase, plan, self.settings)
         dry_input = task.samples[plan.a - plan.s_lo : plan.b - plan.s_lo]
         dry = spectral.output_dry(
-            enhanced, dry_input, self.dry, self.bypass_snr_db, self.bypass_ramp_db
+            enhanced,
+            dry_input,
+            self.dry,
+            self.bypass_snr_db,
+            self.bypass_ramp_db,
+            self.bypass_low_snr_db,
         )
         out = spectral.mix_dry(enhanced, dry_input, dry)
         previous, task.job.last_dry = task.job.last_dry, dry

@@ -52,6 +52,7 @@ def engine_for(
     dry: float | None = None,
     bypass_snr_db: float | None = None,
     bypass_ramp_db: float | None = None,
+    bypass_low_snr_db: float | None = None,
     chunk_seconds: float = CHUNK_SECONDS,
     batch_frames: int = BATCH_FRAMES,
 ) -> ChunkEngine:
@@ -62,7 +63,7 @@ def engine_for(
     ----------
     pipe : Pipeline
         Fitted, with the steps of :func:`make_denoising_pipeline`.
-    dry, bypass_snr_db, bypass_ramp_db : float, optional
+    dry, bypass_snr_db, bypass_ramp_db, bypass_low_snr_db : float, optional
         Override the ``rebuild`` step's.
     chunk_seconds : float
         Output seconds per chunk.
@@ -90,6 +91,9 @@ def engine_for(
         dry=rebuild.dry if dry is None else dry,
         bypass_snr_db=rebuild.bypass_snr_db if bypass_snr_db is None else bypass_snr_db,
         bypass_ramp_db=rebuild.bypass_ramp_db if bypass_ramp_db is None else bypass_ramp_db,
+        bypass_low_snr_db=(
+            rebuild.bypass_low_snr_db if bypass_low_snr_db is None else bypass_low_snr_db
+        ),
         chunk_seconds=chunk_seconds,
         batch_frames=batch_frames,
         model_batch=INFERENCE_BATCH,
@@ -312,6 +316,7 @@ PRESET_PARAMS = (
     "rebuild__dry",
     "rebuild__bypass_snr_db",
     "rebuild__bypass_ramp_db",
+    "rebuild__bypass_low_snr_db",
     "unet__strength",
     "unet__expansion",
 )

@@ -809,13 +809,27 @@ def estimated_snr_db(enhanced: np.ndarray, dry_input: np.ndarray) -> float:
 
 
 def bypass_dry(
-    snr_db: float, dry: float, bypass_snr_db: float | None, ramp_db: float = BYPASS_RAMP_DB
+    snr_db: float,
+    dry: float,
+    bypass_snr_db: float | None,
+    ramp_db: float = BYPASS_RAMP_DB,
+    low_snr_db: float | None = None,
 ) -> float:
     """Dry mix after the SNR bypass: ``dry`` below ``bypass_snr_db - ramp_db``, the
     unprocessed input (1) at or above ``bypass_snr_db``, linear in between (a ``ramp_db`` of
-    0 is a hard switch at ``bypass_snr_db``)."""
+    0 is a hard switch at ``bypass_snr_db``); and the input (1) below ``low_snr_db``, a hard
+    switch (``None``: no low bypass).
+
+    Examples
+    --------
+    >>> from skdenoise.spectral import bypass_dry
+    >>> [bypass_dry(snr, 0.2, 10.0, 5.0, low_snr_db=0.0) for snr in (-3.0, 2.0, 7.5, 12.0)]
+    [1.0, 0.2, 0.6, 1.0]
+    """
+    if low_snr_db is not None and snr_db < low_snr_db:
+        return 1.0
     if bypass_snr_db is None:
-        return dry
+        return float(dry)
     if snr_db >= bypass_snr_db:
         return 1.0
     if ramp_db <= 0.0:
@@ -830,17 +844,23 @@ def mix_output(
     dry: float,
     bypass_snr_db: float | None = None,
     ramp_db: float = BYPASS_RAMP_DB,
+    low_snr_db: float | None = None,
 ) -> np.ndarray:
     """The denoiser's final output: :func:`mix_dry`, with the dry mix raised towards the
     unprocessed input when the input's :func:`estimated_snr_db` comes within ``ramp_db`` of
-    ``bypass_snr_db`` (:func:`bypass_dry`); at or above it the output is the input itself.
+    ``bypass_snr_db`` (:func:`bypass_dry`); at or above it, or below ``low_snr_db``, the
+    output is the input itself.
 
     Speech recognisers trained on clean speech often do worse on enhanced speech than on a
     mildly noisy input; the bypass leaves such inputs (nearly) untouched and denoises the
-    noisy ones. ``None`` turns it off.
+    noisy ones. In very noisy input a recogniser may also hear words in what the denoiser
+    leaves where on the input it hears nothing; the low bypass hands such inputs over.
+    ``None`` turns either off.
     """
     return mix_dry(
-        enhanced, dry_input, output_dry(enhanced, dry_input, dry, bypass_snr_db, ramp_db)
+        enhanced,
+        dry_input,
+        output_dry(enhanced, dry_input, dry, bypass_snr_db, ramp_db, low_snr_db),
     )
 
 
@@ -850,12 +870,16 @@ def output_dry(
     dry: float,
     bypass_snr_db: float | None = None,
     ramp_db: float = BYPASS_RAMP_DB,
+    low_snr_db: float | None = None,
 ) -> float:
-    """The dry mix that :func:`mix_output` applies: ``dry``, raised by the SNR bypass
-    (:func:`bypass_dry` of :func:`estimated_snr_db`) when ``bypass_snr_db`` is set."""
-    if bypass_snr_db is None:
+    """The dry mix that :func:`mix_output` applies: ``dry``, raised by the SNR bypasses
+    (:func:`bypass_dry` of :func:`estimated_snr_db`) when ``bypass_snr_db`` or
+    ``low_snr_db`` is set."""
+    if bypass_snr_db is None and low_snr_db is None:
         return float(dry)
-    return bypass_dry(estimated_snr_db(enhanced, dry_input), dry, bypass_snr_db, ramp_db)
+    return bypass_dry(
+        estimated_snr_db(enhanced, dry_input), dry, bypass_snr_db, ramp_db, low_snr_db
+    )
 
 
 #: Seconds over which the dry mix moves from one chunk's value to the next's, when the SNR
@@ -916,13 +940,13 @@ def _as_number(value) -> float:
         return float("nan")
 
 
-def check_bypass_snr_db(value) -> float | None:
-    """``None`` or a finite number of dB, else a ValueError."""
+def check_bypass_snr_db(value, name: str = "bypass_snr_db") -> float | None:
+    """``None`` or a finite number of dB, else a ValueError naming ``name``."""
     if value is None:
         return None
     number = _as_number(value)
     if not np.isfinite(number):
-        raise ValueError(f"bypass_snr_db must be None or a finite number of dB, got {value!r}.")
+        raise ValueError(f"{name} must be None or a finite number of dB, got {value!r}.")
     return number
 
 

@@ -100,6 +100,9 @@ class Denoiser:
         (:func:`skdenoise.spectral.crossfade_dry`).
     bypass_ramp_db : float, optional
         Width of the bypass's fade, dB; default: the pipeline's ``rebuild__bypass_ramp_db``.
+    bypass_low_snr_db : float, optional
+        Low SNR bypass, decided per chunk like the other; default: the pipeline's
+        ``rebuild__bypass_low_snr_db``.
     chunk_seconds : float
         Output seconds per chunk (memory grows with it, not with the file's length).
     batch_frames : int
@@ -122,6 +125,7 @@ class Denoiser:
         dry: float | None = None,
         bypass_snr_db: float | None = None,
         bypass_ramp_db: float | None = None,
+        bypass_low_snr_db: float | None = None,
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
     ):
@@ -130,6 +134,7 @@ class Denoiser:
             dry=dry,
             bypass_snr_db=bypass_snr_db,
             bypass_ramp_db=bypass_ramp_db,
+            bypass_low_snr_db=bypass_low_snr_db,
             chunk_seconds=chunk_seconds,
             batch_frames=batch_frames,
         )

@@ -344,6 +344,7 @@ def rebuild_waveforms(
     dry: float = 0.0,
     bypass_snr_db: float | None = None,
     bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
+    bypass_low_snr_db: float | None = None,
 ) -> list[np.ndarray]:
     """Log-magnitude frames + kept phase -> waveforms of the inputs' exact lengths.
 
@@ -357,6 +358,8 @@ def rebuild_waveforms(
         SNR bypass per recording (see :func:`skdenoise.spectral.mix_output`).
     bypass_ramp_db : float
         Width of the bypass's fade, dB.
+    bypass_low_snr_db : float or None
+        Low SNR bypass per recording (see :func:`skdenoise.spectral.mix_output`).
 
     Returns
     -------
@@ -381,7 +384,11 @@ def rebuild_waveforms(
     out = []
     for frames, phase, waveform in zip(batch.frames, batch.phases, batch.waveforms):
         enhanced = spectral.synthesise(frames, phase, batch.settings, len(waveform))
-        out.append(spectral.mix_output(enhanced, waveform, dry, bypass_snr_db, bypass_ramp_db))
+        out.append(
+            spectral.mix_output(
+                enhanced, waveform, dry, bypass_snr_db, bypass_ramp_db, bypass_low_snr_db
+            )
+        )
     return out
 
 
@@ -402,6 +409,11 @@ class WaveformRebuilder(_Stateless):
         between. ``None``: off. See :func:`skdenoise.spectral.mix_output`.
     bypass_ramp_db : float, default=5.0
         Width (dB) of that fade; 0 is a hard switch. Unused without ``bypass_snr_db``.
+    bypass_low_snr_db : float or None, default=None
+        Low SNR bypass for speech recognisers: a recording whose estimated SNR is below this
+        value is passed through unprocessed (a hard switch), for very noisy input where a
+        recogniser hears words in what the denoiser leaves and nothing in the input.
+        ``None``: off.
 
     Notes
     -----
@@ -421,16 +433,19 @@ class WaveformRebuilder(_Stateless):
         dry: float = 0.0,
         bypass_snr_db: float | None = None,
         bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
+        bypass_low_snr_db: float | None = None,
     ):
         self.dry = dry
         self.bypass_snr_db = bypass_snr_db
         self.bypass_ramp_db = bypass_ramp_db
+        self.bypass_low_snr_db = bypass_low_snr_db
 
     def _check_params(self) -> None:
         if not 0.0 <= float(self.dry) <= 1.0:
             raise ValueError(f"dry must be within [0, 1], got {self.dry!r}.")
         spectral.check_bypass_snr_db(self.bypass_snr_db)
         spectral.check_bypass_ramp_db(self.bypass_ramp_db)
+        spectral.check_bypass_snr_db(self.bypass_low_snr_db, "bypass_low_snr_db")
 
     def transform(self, X) -> WaveformList:
         """Rebuild the waveforms.
@@ -448,8 +463,9 @@ class WaveformRebuilder(_Stateless):
         batch = _expect(X, SpectrogramBatch, "WaveformRebuilder", "LogSpectrogram")
         bypass = spectral.check_bypass_snr_db(self.bypass_snr_db)
         ramp = spectral.check_bypass_ramp_db(self.bypass_ramp_db)
+        low = spectral.check_bypass_snr_db(self.bypass_low_snr_db, "bypass_low_snr_db")
         return WaveformList(
-            rebuild_waveforms(batch, float(self.dry), bypass, ramp), batch.sample_rate
+            rebuild_waveforms(batch, float(self.dry), bypass, ramp, low), batch.sample_rate
         )
 
     def predict(self, X) -> WaveformList:

@@ -282,6 +282,11 @@ def test_denoise_bypass_snr_passes_a_clean_file_through(model_file, tmp_path):
     bypass, _ = sf.read(tmp_path / "bypass.wav", dtype="float32")
     np.testing.assert_allclose(bypass, x, atol=1e-6)
     assert np.max(np.abs(plain - x)) > 1e-2
+    # the low bypass: everything is judged below +200 dB, nothing below -200 dB
+    assert main([*args, str(tmp_path / "low.wav"), "--bypass-low-snr", "200"]) == 0
+    assert main([*args, str(tmp_path / "off.wav"), "--bypass-low-snr", "-200"]) == 0
+    np.testing.assert_allclose(sf.read(tmp_path / "low.wav", dtype="float32")[0], x, atol=1e-6)
+    np.testing.assert_allclose(sf.read(tmp_path / "off.wav", dtype="float32")[0], plain, atol=1e-6)
 
 
 def test_train_can_start_from_a_model(model_file, tmp_path):

@@ -372,6 +372,39 @@ def test_bypass_ramp_width_is_a_parameter_of_the_rebuild_step(fitted_tiny):
         pipe.predict([x], sample_rate=8000)
 
 
+def test_low_snr_bypass_hands_over_what_it_judges_too_noisy(fitted_tiny):
+    from sklearn.base import clone
+
+    from skdenoise.spectral import estimated_snr_db
+
+    (x,), _ = noisy_pairs(seed=21, lengths=(16000,))
+    plain = fitted_tiny.predict([x], sample_rate=8000)[0]
+    snr = estimated_snr_db(plain, x)
+    pipe = pickle.loads(pickle.dumps(fitted_tiny))
+    assert pipe.named_steps["rebuild"].bypass_low_snr_db is None  # off by default
+    assert clone(pipe.named_steps["rebuild"].set_params(bypass_low_snr_db=1.5)).bypass_low_snr_db
+    pipe.set_params(rebuild__bypass_low_snr_db=snr + 0.01)  # judged below it: the input
+    np.testing.assert_array_equal(pipe.predict([x], sample_rate=8000)[0], x.astype(np.float32))
+    pipe.set_params(rebuild__bypass_low_snr_db=snr - 0.01)  # at or above it: processed
+    np.testing.assert_array_equal(pipe.predict([x], sample_rate=8000)[0], plain)
+    pipe.set_params(rebuild__dry=0.5)  # and the dry mix still applies there
+    np.testing.assert_allclose(pipe.predict([x], sample_rate=8000)[0], 0.5 * (x + plain), atol=1e-5)
+    assert np.max(np.abs(plain - x)) > 1e-2  # the denoiser does change this input
+
+
+def test_model_file_keeps_the_low_snr_bypass_and_a_preset_may_set_it(fitted_tiny, tmp_path):
+    from skdenoise import load_model, save_model
+
+    pipe = pickle.loads(pickle.dumps(fitted_tiny)).set_params(rebuild__bypass_low_snr_db=-1.5)
+    path = save_model(
+        pipe, tmp_path / "m.npz", presets={"asr": {"rebuild__bypass_low_snr_db": 2.5}}
+    )
+    assert load_model(path).named_steps["rebuild"].bypass_low_snr_db == -1.5
+    assert load_model(path, preset="asr").named_steps["rebuild"].bypass_low_snr_db == 2.5
+    plain = save_model(pickle.loads(pickle.dumps(fitted_tiny)), tmp_path / "plain.npz")
+    assert load_model(plain).named_steps["rebuild"].bypass_low_snr_db is None
+
+
 def test_model_file_keeps_the_snr_bypass(fitted_tiny, tmp_path):
     from skdenoise import load_model, save_model
 

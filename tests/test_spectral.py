@@ -166,6 +166,34 @@ def test_bypass_ramp_sets_the_width_of_the_fade(snr, ramp, expected):
     assert bypass_dry(snr, 0.2, None, ramp) == 0.2
 
 
+@pytest.mark.parametrize(
+    ("snr", "high", "expected"),
+    [
+        (-5.0, None, 1.0),  # below the low bypass: the input
+        (1.999, None, 1.0),
+        (2.0, None, 0.2),  # at it: processed, the dry mix
+        (6.0, None, 0.2),
+        (-5.0, 10.0, 1.0),  # with the high bypass too: the input below 2 dB
+        (8.0, 10.0, 0.2),  # below the high bypass's 1 dB ramp: the dry mix
+        (9.5, 10.0, 0.6),  # halfway up the ramp
+        (12.0, 10.0, 1.0),  # above it: the input
+    ],
+)
+def test_low_bypass_hands_very_noisy_input_over_with_a_hard_switch(snr, high, expected):
+    from skdenoise.spectral import bypass_dry
+
+    assert bypass_dry(snr, 0.2, high, 1.0, low_snr_db=2.0) == pytest.approx(expected)
+    assert bypass_dry(snr, 0.2, None, 1.0, low_snr_db=None) == 0.2
+
+
+@pytest.mark.parametrize("bad", ["noisy", float("nan"), float("-inf")])
+def test_bad_low_bypass_is_rejected_with_its_name(bad):
+    x = np.ones(9000, np.float32)
+    pipe = identity_pipeline().set_params(rebuild__bypass_low_snr_db=bad)
+    with pytest.raises(ValueError, match=r"bypass_low_snr_db must be None or a finite number"):
+        pipe.fit([x]).predict([x])
+
+
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "wide", None])
 def test_bypass_ramp_must_be_a_finite_non_negative_number(bad):
     from skdenoise.spectral import check_bypass_ramp_db

@@ -162,6 +162,12 @@ def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
             Denoiser(pipe).denoise_array(x), pipe.predict([x], sample_rate=8000)[0], atol=1e-5
         )
         assert Denoiser(pipe, bypass_snr_db=-200.0).denoise_array(x) == pytest.approx(x)
+        judged = estimated_snr_db(pipe.predict([x], sample_rate=8000)[0], x)
+        # the low bypass reaches the engine, as set or given: judged below it, the input
+        assert Denoiser(pipe, bypass_low_snr_db=judged + 0.5).denoise_array(x) == pytest.approx(x)
+        pipe.set_params(rebuild__bypass_low_snr_db=judged + 0.5)
+        assert Denoiser(pipe).denoise_array(x) == pytest.approx(x)
+        pipe.set_params(rebuild__bypass_low_snr_db=None)
         for ramp in (0.0, 1.0, 4.0):  # the ramp's width reaches the engine, as set or given
             pipe.set_params(rebuild__bypass_ramp_db=ramp)
             np.testing.assert_allclose(
