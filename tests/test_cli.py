@@ -289,6 +289,35 @@ def test_denoise_bypass_snr_passes_a_clean_file_through(model_file, tmp_path):
     np.testing.assert_allclose(sf.read(tmp_path / "off.wav", dtype="float32")[0], plain, atol=1e-6)
 
 
+def test_evaluate_takes_the_low_snr_bypass(model_file, tmp_path, capsys):
+    import csv
+
+    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 10000))
+    for folder, waves in (("noisy", noisy), ("clean", clean)):
+        (tmp_path / folder).mkdir()
+        for i, x in enumerate(waves):
+            write(tmp_path / folder / f"{i}.wav", x, subtype="FLOAT")
+
+    def evaluate(out, *extra):
+        args = ["evaluate", "--noisy-dir", str(tmp_path / "noisy"), "--clean-dir"]
+        args += [str(tmp_path / "clean"), "--model", model_file, *extra, "--no-asr"]
+        return main([*args, "--out", str(tmp_path / out), "--no-progress"])
+
+    def si_sdr(out):
+        with open(tmp_path / out / "per_file.csv") as f:
+            rows = list(csv.DictReader(f))
+        return [(float(r["si_sdr_input"]), float(r["si_sdr_output"])) for r in rows]
+
+    assert evaluate("plain") == 0 and evaluate("low", "--bypass-low-snr", "200") == 0
+    for before, after in si_sdr("low"):  # every file judged below 200 dB: the input scored
+        assert after == pytest.approx(before, abs=1e-3)
+    assert all(abs(after - before) > 0.1 for before, after in si_sdr("plain"))
+    capsys.readouterr()
+    assert evaluate("bad", "--bypass-low-snr", "nan") != 0
+    err = capsys.readouterr().err.strip()
+    assert "bypass_low_snr_db" in err and len(err.splitlines()) == 1
+
+
 def test_train_can_start_from_a_model(model_file, tmp_path):
     import json
 
