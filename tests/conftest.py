@@ -63,6 +63,16 @@ def syllables(text: str = "ba di gu ke po", rate: int = 16000, seed: int = 0) ->
     return (0.5 * x / np.abs(x).max()).astype(np.float32)
 
 
+def written_without(path, step: str, param: str, out):
+    """A copy of model file ``path`` at ``out`` without ``step``'s parameter ``param``: a
+    file written before that parameter existed. Returns ``out``."""
+    from skdenoise.modelfile import read_model_meta, read_model_weights, write_model_file
+
+    meta = read_model_meta(path)
+    del meta["params"][step][param]
+    return write_model_file(out, meta, read_model_weights(path, meta))
+
+
 def noisy_pairs(
     seed: int = 0,
     lengths=(20000, 16000, 9000, 30000, 12000, 25000, 18000, 22000),
