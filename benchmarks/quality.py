@@ -361,14 +361,25 @@ def main() -> None:
                     if rebuild.bypass_snr_db is None
                     else f" (ramp {rebuild.bypass_ramp_db:g} dB)"
                 )
+                + (
+                    ""
+                    if rebuild.bypass_low_snr_db is None
+                    else f", low SNR bypass {rebuild.bypass_low_snr_db:g} dB"
+                )
                 + f", strength {unet.strength:g}"
+                + ("" if unet.expansion == 0 else f", expansion {unet.expansion:g}")
             )
-            # Reusable only for the same weights, dry mix, bypass and strength. The ramp
-            # joins the key only with a bypass and off its old fixed 5 dB, so that the
-            # summaries saved before it was a parameter still match.
+            # Reusable only for the same weights, dry mix, bypasses, strength and expansion.
+            # The ramp joins the key only with a bypass and off its old fixed 5 dB, the low
+            # bypass and the expansion only when set, so that the summaries saved before
+            # they were parameters still match.
             settings = (rebuild.dry, rebuild.bypass_snr_db, unet.strength)
             if rebuild.bypass_snr_db is not None and rebuild.bypass_ramp_db != 5.0:
                 settings += (rebuild.bypass_ramp_db,)
+            if rebuild.bypass_low_snr_db is not None:
+                settings += (("low", rebuild.bypass_low_snr_db),)
+            if unet.expansion != 0:
+                settings += (("expansion", unet.expansion),)
             digest = hashlib.blake2b(repr(settings).encode())
             for w in unet._fitted_state()[1]:
                 digest.update(np.ascontiguousarray(w, np.float32).tobytes())
