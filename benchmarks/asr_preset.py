@@ -119,10 +119,13 @@ def setting(params: dict, default_strength: float = 1.0, default_ramp: float = 5
 
 def shorter(columns: tuple, texts, max_words: int | None) -> tuple:
     """``columns`` (parallel lists, one item per mixture) kept where ``texts``'s reference
-    has at most ``max_words`` words (all when None)."""
+    has at most ``max_words`` words, counted as the WER counts them (after
+    ``skdenoise.metrics.normalize_text``, as ``asr_errors.py`` does); all when None."""
+    from skdenoise.metrics import normalize_text
+
     if max_words is None:
         return columns
-    keep = [i for i, t in enumerate(texts) if len(t.split()) <= max_words]
+    keep = [i for i, t in enumerate(texts) if len(normalize_text(t).split()) <= max_words]
     return tuple([c[i] for i in keep] for c in columns)
 
 
