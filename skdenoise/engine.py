@@ -18,6 +18,7 @@ output samples in order.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from .audio import ArrayReader, AudioError
 from .spectral import SpectralSettings
 
 __all__ = ["BATCH_FRAMES", "CHUNK_SECONDS", "ChunkEngine", "Job"]
+
+logger = logging.getLogger(__name__)
 
 #: Default seconds of output per chunk.
 CHUNK_SECONDS = 60.0
@@ -182,6 +185,16 @@ class ChunkEngine:
             self.bypass_low_snr_db,
         )
         out = spectral.mix_dry(enhanced, dry_input, dry)
+        if dry == 1.0 and self.dry < 1.0:  # a bypass handed this chunk over whole
+            rate = self.settings.sample_rate
+            logger.info(
+                "%s (%.1f-%.1f s): estimated SNR %.1f dB, handed over unprocessed by the "
+                "SNR bypass",
+                task.job.name,
+                plan.a / rate,
+                plan.b / rate,
+                spectral.estimated_snr_db(enhanced, dry_input),
+            )
         previous, task.job.last_dry = task.job.last_dry, dry
         if previous is not None:
             out = spectral.crossfade_dry(

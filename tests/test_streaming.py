@@ -1,6 +1,7 @@
 """Chunked denoising of long recordings and files."""
 
 import itertools
+import logging
 
 import numpy as np
 import pytest
@@ -148,7 +149,7 @@ def test_model_calls_take_whole_batches_and_files_share_them(fitted_tiny, monkey
         np.testing.assert_allclose(np.concatenate(parts), x, atol=1e-5)
 
 
-def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
+def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny, caplog):
     import pickle
 
     from skdenoise.spectral import estimated_snr_db
@@ -162,7 +163,15 @@ def test_snr_bypass_in_the_engine_matches_the_pipeline(fitted_tiny):
             Denoiser(pipe).denoise_array(x), pipe.predict([x], sample_rate=8000)[0], atol=1e-5
         )
         assert Denoiser(pipe, bypass_snr_db=-200.0).denoise_array(x) == pytest.approx(x)
-        judged = estimated_snr_db(pipe.predict([x], sample_rate=8000)[0], x)
+        # the bypasses judge the network's own output (no dry mix, no bypass)
+        judged = estimated_snr_db(fitted_tiny.predict([x], sample_rate=8000)[0], x)
+        with caplog.at_level(logging.INFO, logger="skdenoise.engine"):
+            caplog.clear()
+            Denoiser(pipe, bypass_low_snr_db=judged + 0.5).denoise_array(x)
+            assert f"estimated SNR {judged:.1f} dB, handed over unprocessed" in caplog.text
+            caplog.clear()
+            Denoiser(pipe, bypass_low_snr_db=judged - 0.5).denoise_array(x)
+            assert "handed over" not in caplog.text  # processed: nothing said
         # the low bypass reaches the engine, as set or given: judged below it, the input
         assert Denoiser(pipe, bypass_low_snr_db=judged + 0.5).denoise_array(x) == pytest.approx(x)
         pipe.set_params(rebuild__bypass_low_snr_db=judged + 0.5)
