@@ -131,7 +131,7 @@ def novel(args) -> None:
     import soxr
 
     from skdenoise.asr import CachedTranscriber, WhisperTranscriber
-    from skdenoise.datasets import active_power
+    from skdenoise.mixing import mix_at_snr
     from skdenoise.pipeline import load_model
 
     started = time.time()
@@ -150,10 +150,10 @@ def novel(args) -> None:
         noise = x - y
         factor = rng.uniform(0.55, 0.8) if rng.random() < 0.5 else rng.uniform(1.25, 1.8)
         moved = soxr.resample(np.tile(noise, 3), rate, rate * factor)
-        moved = np.resize(moved, len(noise)).astype(np.float64)
-        moved *= np.sqrt(active_power(y, rate) / 10 ** (snr / 10) / np.mean(moved**2))
-        other = y + moved
-        other = (other / max(1.0, np.abs(other).max() / 0.99)).astype(np.float32)
+        moved = np.resize(moved, len(noise))
+        # the mixtures' own recipe: SNR on the active speech level, peak at most 0.99 (the
+        # noise has the speech's length, so its offset is 0 whatever the generator)
+        other = mix_at_snr(y, moved, snr, rng=0, sample_rate=rate, allow_negative_snr=True).noisy
         for kind, mixture in (("own noise", x), ("novel noise", other)):
             output = model.predict([mixture], sample_rate=rate)[0]
             for system, audio in (("input", mixture), (f"output (dry {args.dry:g})", output)):
