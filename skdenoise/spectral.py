@@ -823,7 +823,7 @@ def bypass_dry(
     Examples
     --------
     >>> from skdenoise.spectral import bypass_dry
-    >>> [bypass_dry(snr, 0.2, 10.0, 5.0, low_snr_db=0.0) for snr in (-3.0, 2.0, 7.5, 12.0)]
+    >>> [round(bypass_dry(snr, 0.2, 10.0, 5.0, low_snr_db=0.0), 3) for snr in (-3, 2, 7.5, 12)]
     [1.0, 0.2, 0.6, 1.0]
     """
     if low_snr_db is not None and snr_db < low_snr_db:
