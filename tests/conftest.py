@@ -73,6 +73,34 @@ def written_without(path, step: str, param: str, out):
     return write_model_file(out, meta, read_model_weights(path, meta))
 
 
+def evaluate_folders(tmp_path, model_path: str):
+    """Two noisy/clean pairs written to ``tmp_path``'s ``noisy`` and ``clean`` folders, and
+    ``evaluate(out, *extra)`` running ``skdenoise evaluate`` on them with ``model_path``
+    (no ASR; returns the exit code) and ``per_file(out)`` reading its ``per_file.csv`` rows."""
+    import csv
+
+    import soundfile as sf
+
+    from skdenoise.cli import main
+
+    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 10000))
+    for folder, waves in (("noisy", noisy), ("clean", clean)):
+        (tmp_path / folder).mkdir()
+        for i, x in enumerate(waves):
+            sf.write(tmp_path / folder / f"{i}.wav", x, RATE, subtype="FLOAT")
+
+    def evaluate(out, *extra):
+        args = ["evaluate", "--noisy-dir", str(tmp_path / "noisy"), "--clean-dir"]
+        args += [str(tmp_path / "clean"), "--model", model_path, *extra, "--no-asr"]
+        return main([*args, "--out", str(tmp_path / out), "--no-progress"])
+
+    def per_file(out):
+        with open(tmp_path / out / "per_file.csv") as f:
+            return list(csv.DictReader(f))
+
+    return evaluate, per_file
+
+
 def noisy_pairs(
     seed: int = 0,
     lengths=(20000, 16000, 9000, 30000, 12000, 25000, 18000, 22000),

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from skdenoise.cli import main
-from tests.conftest import harmonic, noisy_pairs, syllables
+from tests.conftest import evaluate_folders, harmonic, noisy_pairs, syllables
 
 
 @pytest.fixture
@@ -290,23 +290,10 @@ def test_denoise_bypass_snr_passes_a_clean_file_through(model_file, tmp_path):
 
 
 def test_evaluate_takes_the_low_snr_bypass(model_file, tmp_path, capsys):
-    import csv
-
-    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 10000))
-    for folder, waves in (("noisy", noisy), ("clean", clean)):
-        (tmp_path / folder).mkdir()
-        for i, x in enumerate(waves):
-            write(tmp_path / folder / f"{i}.wav", x, subtype="FLOAT")
-
-    def evaluate(out, *extra):
-        args = ["evaluate", "--noisy-dir", str(tmp_path / "noisy"), "--clean-dir"]
-        args += [str(tmp_path / "clean"), "--model", model_file, *extra, "--no-asr"]
-        return main([*args, "--out", str(tmp_path / out), "--no-progress"])
+    evaluate, per_file = evaluate_folders(tmp_path, model_file)
 
     def si_sdr(out):
-        with open(tmp_path / out / "per_file.csv") as f:
-            rows = list(csv.DictReader(f))
-        return [(float(r["si_sdr_input"]), float(r["si_sdr_output"])) for r in rows]
+        return [(float(r["si_sdr_input"]), float(r["si_sdr_output"])) for r in per_file(out)]
 
     assert evaluate("plain") == 0 and evaluate("low", "--bypass-low-snr", "200") == 0
     for before, after in si_sdr("low"):  # every file judged below 200 dB: the input scored

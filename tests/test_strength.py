@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import noisy_pairs, syllables, written_without
+from conftest import evaluate_folders, noisy_pairs, syllables, written_without
 from sklearn.base import clone
 
 from skdenoise import load_model, save_model
@@ -143,23 +143,11 @@ def test_export_records_the_strength(fitted_tiny, tmp_path):
 
 
 def test_evaluate_takes_the_strength(fitted_tiny, tmp_path, capsys):
-    import csv
-
     path = str(save_model(fitted_tiny, tmp_path / "a.npz"))
-    noisy, clean = noisy_pairs(seed=4, lengths=(9000, 10000))
-    for folder, waves in (("noisy", noisy), ("clean", clean)):
-        (tmp_path / folder).mkdir()
-        for i, x in enumerate(waves):
-            sf.write(tmp_path / folder / f"{i}.wav", x, 8000, subtype="FLOAT")
-
-    def evaluate(out, *extra):
-        args = ["evaluate", "--noisy-dir", str(tmp_path / "noisy"), "--clean-dir"]
-        args += [str(tmp_path / "clean"), "--model", path, *extra, "--no-asr"]
-        return main([*args, "--out", str(tmp_path / out), "--no-progress"])
+    evaluate, per_file = evaluate_folders(tmp_path, path)
 
     def si_sdr(out):
-        with open(tmp_path / out / "per_file.csv") as f:
-            return [float(row["si_sdr_output"]) for row in csv.DictReader(f)]
+        return [float(row["si_sdr_output"]) for row in per_file(out)]
 
     assert evaluate("one") == 0 and evaluate("two", "--strength", "2") == 0
     assert si_sdr("one") != si_sdr("two")
