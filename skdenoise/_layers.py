@@ -20,6 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "engine",
         "batch",
         "asr",
+        "whisper_features",
         "plotting",
     ),
     # Corpora, manifests, mixtures, splits and frame streams for training and evaluation.

@@ -306,6 +306,14 @@ def _add_train(sub) -> None:
         f"below 1 leaves less noise (default {RECIPE['over_suppression_weight']}: symmetric)",
     )
     p.add_argument(
+        "--recogniser-weight",
+        type=float,
+        default=RECIPE["recogniser_weight"],
+        help="weight of a loss term on how far Whisper tiny.en's encoder moves between the "
+        "clean and the denoised speech (needs a waveform loss and the whisper extra; "
+        f"default {RECIPE['recogniser_weight']}: none)",
+    )
+    p.add_argument(
         "--output-activation",
         choices=("linear", "sigmoid", "tanh"),
         default=RECIPE["output_activation"] or "linear",
@@ -366,6 +374,7 @@ _TRAIN_OPTIONS = (
     "loss",
     "magnitude_exponent",
     "over_suppression_weight",
+    "recogniser_weight",
     "output_activation",
     "dry",
 )

@@ -26,6 +26,7 @@ from .model import (
     Scales,
     build_unet,
     magnitude_loss,
+    rebuilt_waveforms,
     si_sdr_loss,
     weighted_sum,
 )
@@ -496,7 +497,7 @@ class FitSettings:
 
     Parameters
     ----------
-    loss, magnitude_exponent, over_suppression_weight
+    loss, magnitude_exponent, over_suppression_weight, recogniser_weight
         The loss.
     learning_rate, epochs, batch_size, early_stopping, patience
         The optimiser's and the loop's settings.
@@ -516,6 +517,7 @@ class FitSettings:
     loss: str = "huber"
     magnitude_exponent: float = 0.3
     over_suppression_weight: float = 1.0
+    recogniser_weight: float = 0.0
     learning_rate: float = 1e-3
     epochs: int = 10
     batch_size: int = 16
@@ -581,8 +583,9 @@ def checkpoint_params(params: dict) -> dict:
     """The parameters a checkpoint must match to be resumed (from ``get_params()``).
 
     Where the steps run does not change the checkpoint; float16 arithmetic does (and its
-    loss scale is in the optimiser state). Both are left out at their defaults, so that
-    checkpoints from before these parameters existed still match.
+    loss scale is in the optimiser state), and so does the recogniser term of the loss.
+    These are left out at their defaults, so that checkpoints from before these
+    parameters existed still match.
 
     Parameters
     ----------
@@ -605,6 +608,8 @@ def checkpoint_params(params: dict) -> dict:
     params.pop("distribute", None)
     if params.get("precision") == "float32":
         params.pop("precision")
+    if not params.get("recogniser_weight", 0.0):
+        params.pop("recogniser_weight", None)
     params["random_state"] = repr(params["random_state"])
     return params
 
@@ -697,9 +702,24 @@ def _compiled_network(
             floor_db=settings.floor_db,
         )
         if fit.loss == "si_sdr":
-            loss = waveform
+            terms = {waveform: 1.0}
         else:  # "magnitude+si_sdr"
-            loss = weighted_sum({magnitude: 1.0, waveform: WAVEFORM_WEIGHT})
+            terms = {magnitude: 1.0, waveform: WAVEFORM_WEIGHT}
+        if fit.recogniser_weight:
+            from .whisper_features import whisper_encoder_weights, whisper_feature_loss
+
+            rebuild = rebuilt_waveforms(
+                scales.target_scale,
+                n_fft=settings.n_fft,
+                hop_length=settings.hop_length,
+                max_attenuation_db=bound,
+                floor_db=settings.floor_db,
+            )
+            recogniser = whisper_feature_loss(
+                rebuild, sample_rate=settings.sample_rate, weights=whisper_encoder_weights()
+            )
+            terms[recogniser] = float(fit.recogniser_weight)
+        loss = weighted_sum(terms) if len(terms) > 1 else waveform
     else:
         loss = {
             "huber": keras.losses.Huber(delta=1.0),

@@ -23,6 +23,7 @@ __all__ = [
     "check_architecture",
     "magnitude_loss",
     "noise_target",
+    "rebuilt_waveforms",
     "si_sdr_loss",
     "weighted_sum",
 ]
@@ -388,6 +389,80 @@ def magnitude_loss(
     return loss
 
 
+def rebuilt_waveforms(
+    target_scale: float,
+    *,
+    n_fft: int,
+    hop_length: int,
+    max_attenuation_db: float | None = None,
+    floor_db: float = -100.0,
+):
+    """The waveforms of the estimate and of the clean speech, rebuilt inside a loss.
+
+    ``y_true`` holds, in four channels, the noisy and clean log-magnitudes (dB) and the
+    cosine and sine of the noisy phase; ``y_pred`` is the network's output (the noise
+    log-magnitude over ``target_scale``). The estimate (``noisy dB - noise dB``) and the
+    clean magnitude are both given the noisy phase (the only phase the denoiser has, and
+    the one it rebuilds with) and turned into waveforms by TensorFlow's inverse STFT with
+    the package's window and hop. The waveform losses (:func:`si_sdr_loss`,
+    :func:`skdenoise.whisper_features.whisper_feature_loss`) share it.
+
+    Parameters
+    ----------
+    target_scale : float
+        The network's output times this is the noise estimate in dB.
+    n_fft, hop_length : int
+        The STFT's (:class:`skdenoise.spectral.SpectralSettings`).
+    max_attenuation_db : float, optional
+        Clip the noise estimate to ``[0, max_attenuation_db]`` dB.
+    floor_db : float
+        Lowest output level in dB.
+
+    Returns
+    -------
+    callable
+        ``waveforms(y_true, y_pred) -> (estimate, reference)``, each a float32 tensor of
+        shape ``(batch, n_samples)``.
+
+    Examples
+    --------
+    >>> from skdenoise.model import rebuilt_waveforms
+    >>> callable(rebuilt_waveforms(40.0, n_fft=255, hop_length=63))
+    True
+    """
+    import tensorflow as tf
+
+    k = float(np.log(10.0) / 20.0)  # |X| = exp(k * dB)
+
+    def window(frame_length, dtype):
+        return tf.signal.hann_window(frame_length, periodic=True, dtype=dtype)
+
+    inverse_window = tf.signal.inverse_stft_window_fn(hop_length, forward_window_fn=window)
+
+    def waveform(db, cos, sin):
+        magnitude = tf.exp(k * db)
+        spec = tf.complex(magnitude * cos, magnitude * sin)  # (batch, n_freq, columns)
+        return tf.signal.inverse_stft(
+            tf.transpose(spec, [0, 2, 1]),
+            frame_length=n_fft,
+            frame_step=hop_length,
+            fft_length=n_fft,
+            window_fn=inverse_window,
+        )
+
+    def waveforms(y_true, y_pred):
+        y_true = tf.cast(y_true, tf.float32)
+        noisy_db, clean_db = y_true[..., 0], y_true[..., 1]
+        cos, sin = y_true[..., 2], y_true[..., 3]
+        noise_db = tf.cast(y_pred[..., 0], tf.float32) * target_scale
+        if max_attenuation_db is not None:
+            noise_db = tf.clip_by_value(noise_db, 0.0, float(max_attenuation_db))
+        estimate = waveform(tf.maximum(noisy_db - noise_db, floor_db), cos, sin)
+        return estimate, waveform(clean_db, cos, sin)
+
+    return waveforms
+
+
 def si_sdr_loss(
     target_scale: float,
     *,
@@ -398,13 +473,9 @@ def si_sdr_loss(
 ):
     """Keras loss: negative SI-SDR (dB) of waveforms rebuilt through the inverse STFT.
 
-    ``y_true`` holds, in four channels, the noisy and clean log-magnitudes (dB) and the
-    cosine and sine of the noisy phase; ``y_pred`` is the network's output (the noise
-    log-magnitude over ``target_scale``). The estimate (``noisy dB - noise dB``) and the
-    clean magnitude are both given the noisy phase (the only phase the denoiser has, and
-    the one it rebuilds with), turned into waveforms by TensorFlow's inverse STFT with the
-    package's window and hop, and compared by SI-SDR over each frame (1.008 s at 8 kHz).
-    A waveform-domain loss: what SI-SDR scores is what it optimises.
+    The estimate and the clean speech are rebuilt by :func:`rebuilt_waveforms` (same
+    parameters) and compared by SI-SDR over each frame (1.008 s at 8 kHz). A waveform-domain
+    loss: what SI-SDR scores is what it optimises.
 
     Parameters
     ----------
@@ -430,34 +501,17 @@ def si_sdr_loss(
     """
     import tensorflow as tf
 
-    k = float(np.log(10.0) / 20.0)  # |X| = exp(k * dB)
     eps = 1e-8
-
-    def window(frame_length, dtype):
-        return tf.signal.hann_window(frame_length, periodic=True, dtype=dtype)
-
-    inverse_window = tf.signal.inverse_stft_window_fn(hop_length, forward_window_fn=window)
-
-    def waveform(db, cos, sin):
-        magnitude = tf.exp(k * db)
-        spec = tf.complex(magnitude * cos, magnitude * sin)  # (batch, n_freq, columns)
-        return tf.signal.inverse_stft(
-            tf.transpose(spec, [0, 2, 1]),
-            frame_length=n_fft,
-            frame_step=hop_length,
-            fft_length=n_fft,
-            window_fn=inverse_window,
-        )
+    waveforms = rebuilt_waveforms(
+        target_scale,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        max_attenuation_db=max_attenuation_db,
+        floor_db=floor_db,
+    )
 
     def loss(y_true, y_pred):
-        y_true = tf.cast(y_true, tf.float32)
-        noisy_db, clean_db = y_true[..., 0], y_true[..., 1]
-        cos, sin = y_true[..., 2], y_true[..., 3]
-        noise_db = tf.cast(y_pred[..., 0], tf.float32) * target_scale
-        if max_attenuation_db is not None:
-            noise_db = tf.clip_by_value(noise_db, 0.0, float(max_attenuation_db))
-        estimate = waveform(tf.maximum(noisy_db - noise_db, floor_db), cos, sin)
-        reference = waveform(clean_db, cos, sin)
+        estimate, reference = waveforms(y_true, y_pred)
         alpha = tf.reduce_sum(estimate * reference, -1, keepdims=True) / (
             tf.reduce_sum(reference * reference, -1, keepdims=True) + eps
         )

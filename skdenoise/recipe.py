@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import MAGNITUDE_EXPONENT
+from .model import MAGNITUDE_EXPONENT, WAVEFORM_LOSSES
 
 __all__ = ["LOSSES", "RECIPE", "REFERENCE", "architecture", "check_params", "check_strength"]
 
@@ -39,6 +39,7 @@ REFERENCE: dict = {
     "loss": "huber",
     "magnitude_exponent": MAGNITUDE_EXPONENT,
     "over_suppression_weight": 1.0,
+    "recogniser_weight": 0.0,
     "learning_rate": 1e-3,
     "epochs": 10,
     "batch_size": 16,
@@ -173,6 +174,14 @@ def check_params(p: dict) -> None:
         raise ValueError(
             "over_suppression_weight must be within [0.1, 100], got "
             f"{p['over_suppression_weight']!r}."
+        )
+    recogniser = p.get("recogniser_weight", 0.0)
+    if not 0.0 <= recogniser <= 1000.0:
+        raise ValueError(f"recogniser_weight must be within [0, 1000], got {recogniser!r}.")
+    if recogniser and p["loss"] not in WAVEFORM_LOSSES:
+        raise ValueError(
+            f"recogniser_weight needs a waveform loss ({', '.join(WAVEFORM_LOSSES)}), "
+            f"got loss={p['loss']!r}."
         )
     if not p["learning_rate"] > 0:
         raise ValueError(f"learning_rate must be > 0, got {p['learning_rate']!r}.")

@@ -97,6 +97,12 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         the model removes less speech with the noise, which a recogniser downstream prefers;
         below 1 it leaves less noise, which DNSMOS's background score prefers
         (:func:`skdenoise.model.magnitude_loss`).
+    recogniser_weight : float, default=0.0
+        Within [0, 1000], with a waveform loss: weight of a term that charges how far the
+        encoder of Whisper tiny.en (the recogniser :class:`skdenoise.asr.WhisperTranscriber`
+        decodes with, from the ``whisper`` extra) moves between the clean and the denoised
+        speech, per state and unit (:func:`skdenoise.whisper_features.whisper_feature_loss`);
+        0 leaves it out. Training only.
     learning_rate : float, default=1e-3
         Adam's learning rate.
     epochs : int, default=10
@@ -207,6 +213,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         loss: str = REFERENCE["loss"],
         magnitude_exponent: float = REFERENCE["magnitude_exponent"],
         over_suppression_weight: float = REFERENCE["over_suppression_weight"],
+        recogniser_weight: float = REFERENCE["recogniser_weight"],
         learning_rate: float = REFERENCE["learning_rate"],
         epochs: int = REFERENCE["epochs"],
         batch_size: int = REFERENCE["batch_size"],
@@ -234,6 +241,7 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         self.loss = loss
         self.magnitude_exponent = magnitude_exponent
         self.over_suppression_weight = over_suppression_weight
+        self.recogniser_weight = recogniser_weight
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size

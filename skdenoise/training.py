@@ -126,6 +126,7 @@ def train_model(
     loss: str = RECIPE["loss"],
     magnitude_exponent: float = RECIPE["magnitude_exponent"],
     over_suppression_weight: float = RECIPE["over_suppression_weight"],
+    recogniser_weight: float = RECIPE["recogniser_weight"],
     output_activation: str | None = RECIPE["output_activation"],
     dry: float = RECIPE["dry"],
     init_model: PathLike | None = None,
@@ -171,6 +172,8 @@ def train_model(
         Compression of the ``"magnitude"`` loss (see :class:`skdenoise.UNetNoiseRegressor`).
     over_suppression_weight : float
         Extra weight of speech removed in the ``"magnitude"`` loss (same).
+    recogniser_weight : float
+        Weight of the Whisper-encoder term in the loss (same; 0: none).
     output_activation : {None, "linear", "sigmoid", "tanh"}
         Last layer; ``"sigmoid"`` is the bounded gain-mask parameterisation.
     dry : float
@@ -240,6 +243,7 @@ def train_model(
         unet__loss=loss,
         unet__magnitude_exponent=magnitude_exponent,
         unet__over_suppression_weight=over_suppression_weight,
+        unet__recogniser_weight=recogniser_weight,
         unet__output_activation=None if output_activation == "linear" else output_activation,
         unet__epochs=epochs,
         unet__batch_size=batch_size,

