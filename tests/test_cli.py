@@ -461,3 +461,9 @@ def test_train_records_the_recogniser_weight(tmp_path, capsys, monkeypatch):
     assert main(args) == 0
     params = read_model_meta(tmp_path / "m.npz")["params"]["unet"]
     assert params["loss"] == "si_sdr" and params["recogniser_weight"] == 0.02
+    # A model trained with the term loads and denoises like any other (training only).
+    from skdenoise.pipeline import load_model
+
+    x = harmonic(6000, rng) + 0.05 * rng.standard_normal(6000).astype(np.float32)
+    (y,) = load_model(tmp_path / "m.npz").predict([x], sample_rate=8000)
+    assert y.shape == x.shape and np.all(np.isfinite(y))
