@@ -82,18 +82,20 @@ def main() -> None:
         x, t = np.concatenate(xs)[: args.frames], np.concatenate(ts)[: args.frames]
         y = unet.model_.predict(x, batch_size=32, verbose=0)
         none = np.zeros_like(y)  # no attenuation: the unprocessed input
-        common = {"n_fft": settings.n_fft, "hop_length": settings.hop_length}
         bound = None if unet.output_activation == "sigmoid" else unet.max_attenuation_db
+        rebuild = {
+            "n_fft": settings.n_fft,
+            "hop_length": settings.hop_length,
+            "max_attenuation_db": bound,
+            "floor_db": settings.floor_db,
+        }
         magnitude = magnitude_loss(
             scales.target_scale, exponent=unet.magnitude_exponent, max_attenuation_db=bound
         )
-        sdr = si_sdr_loss(
-            scales.target_scale, **common, max_attenuation_db=bound, floor_db=settings.floor_db
+        sdr = si_sdr_loss(scales.target_scale, **rebuild)
+        whisper = whisper_feature_loss(
+            rebuilt_waveforms(scales.target_scale, **rebuild), sample_rate=rate, weights=weights
         )
-        rebuild = rebuilt_waveforms(
-            scales.target_scale, **common, max_attenuation_db=bound, floor_db=settings.floor_db
-        )
-        whisper = whisper_feature_loss(rebuild, sample_rate=rate, weights=weights)
 
         def mean(loss, pred, target=t):
             return float(np.mean(loss(target, pred)))

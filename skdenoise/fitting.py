@@ -694,13 +694,14 @@ def _compiled_network(
     if fit.loss == "magnitude":
         loss = magnitude
     elif fit.loss in WAVEFORM_LOSSES:  # only these need the STFT's settings
-        waveform = si_sdr_loss(
-            scales.target_scale,
-            n_fft=settings.n_fft,
-            hop_length=settings.hop_length,
-            max_attenuation_db=bound,
-            floor_db=settings.floor_db,
-        )
+        # How the waveform terms rebuild the estimate and the clean speech (one set for all).
+        rebuild = {
+            "n_fft": settings.n_fft,
+            "hop_length": settings.hop_length,
+            "max_attenuation_db": bound,
+            "floor_db": settings.floor_db,
+        }
+        waveform = si_sdr_loss(scales.target_scale, **rebuild)
         if fit.loss == "si_sdr":
             terms = {waveform: 1.0}
         else:  # "magnitude+si_sdr"
@@ -708,15 +709,10 @@ def _compiled_network(
         if fit.recogniser_weight:
             from .whisper_features import whisper_encoder_weights, whisper_feature_loss
 
-            rebuild = rebuilt_waveforms(
-                scales.target_scale,
-                n_fft=settings.n_fft,
-                hop_length=settings.hop_length,
-                max_attenuation_db=bound,
-                floor_db=settings.floor_db,
-            )
             recogniser = whisper_feature_loss(
-                rebuild, sample_rate=settings.sample_rate, weights=whisper_encoder_weights()
+                rebuilt_waveforms(scales.target_scale, **rebuild),
+                sample_rate=settings.sample_rate,
+                weights=whisper_encoder_weights(),
             )
             terms[recogniser] = float(fit.recogniser_weight)
         loss = weighted_sum(terms) if len(terms) > 1 else waveform

@@ -150,7 +150,7 @@ def test_feature_loss_is_zero_for_clean_speech_and_trains_the_estimate_only(whis
     assert np.all(lighter(None, None).numpy() < value.numpy())
 
 
-def test_training_with_the_recogniser_term(whisper_weights, monkeypatch):
+def test_training_with_the_recogniser_term(whisper_weights, monkeypatch, tiny_params):
     """The term joins the waveform losses in training, with its weight; a run with it
     fits and predicts; the checkpoint's parameters name it only when it is used."""
     import skdenoise.whisper_features as module
@@ -165,19 +165,14 @@ def test_training_with_the_recogniser_term(whisper_weights, monkeypatch):
 
     monkeypatch.setattr(module, "whisper_feature_loss", spy)
     noisy, clean = noisy_pairs(seed=0, lengths=(9000, 12000, 10000))
-    pipe = make_denoising_pipeline(
-        load__array_rate=8000,
-        unet__filters=4,
-        unet__depth=2,
-        unet__epochs=1,
-        unet__batch_size=2,
-        unet__max_attenuation_db=30.0,
-        unet__output_activation="sigmoid",
-        unet__loss="magnitude+si_sdr",
-        unet__recogniser_weight=0.02,
-        unet__validation_fraction=0.0,
-        unet__random_state=0,
-    ).fit(noisy, clean)
+    params = {
+        **tiny_params,
+        "unet__epochs": 1,
+        "unet__output_activation": "sigmoid",
+        "unet__loss": "magnitude+si_sdr",
+        "unet__recogniser_weight": 0.02,
+    }
+    pipe = make_denoising_pipeline(**params).fit(noisy, clean)
     assert calls == [8000]
     unet = pipe.named_steps["unet"]
     assert np.isfinite(unet.history_["loss"][-1])
