@@ -99,10 +99,10 @@ def read_ctranslate2_variables(path, prefix: str = "") -> dict[str, np.ndarray]:
             n_bytes = take("I")
             if type_id >= len(_CT2_DTYPES):
                 raise ValueError(f"variable {name!r} has unknown type id {type_id}")
-            raw = data[pos : pos + n_bytes]
-            pos += n_bytes
+            start, pos = pos, pos + n_bytes
             if not name.startswith(prefix):
-                continue
+                continue  # skipped without copying (the decoder is most of the file)
+            raw = data[start:pos]
             dtype = _CT2_DTYPES[type_id]
             if dtype == "bfloat16":  # the upper half of a float32
                 bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
