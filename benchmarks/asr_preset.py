@@ -390,6 +390,8 @@ def main() -> None:
     results = search.cv_results_
     minutes = sum(len(x) for x in noisy) / rate / 60
     groups = list(by_snr["input"])
+    from machine import describe as describe_machine
+
     short = "" if args.max_words is None else f", at most {args.max_words} reference words"
     print(
         f"{len(noisy)} mixtures ({minutes:.1f} min{short}) from {len(set(speakers))} validation "
@@ -398,6 +400,7 @@ def main() -> None:
         + ", ".join(f"{snrs.count(g)} at {g:g} dB" for g in groups)
         + ")"
     )
+    print(f"machine: {describe_machine()} (Whisper's int8 kernels differ by processor)")
     snr_columns = " | ".join(f"{g:g} dB" for g in groups)
     print(
         "| dry | bypass | ramp | low bypass | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | "

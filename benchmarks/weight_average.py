@@ -167,6 +167,9 @@ def main() -> None:
     def mean(values, name, metric):
         return paired_mean(values[metric], inputs[name][metric])
 
+    from machine import describe as describe_machine
+
+    print(f"machine: {describe_machine()}")
     print(
         "selection sets from the fine-tune's validation side: "
         + ", ".join(f"{k} {len(v)} mixtures" for k, v in sets.items())
