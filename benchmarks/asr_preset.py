@@ -400,7 +400,7 @@ def main() -> None:
         + ", ".join(f"{snrs.count(g)} at {g:g} dB" for g in groups)
         + ")"
     )
-    print(f"machine: {describe_machine()} (Whisper's int8 kernels differ by processor)")
+    print(f"machine: {describe_machine()} (Whisper's transcripts may differ by processor)")
     snr_columns = " | ".join(f"{g:g} dB" for g in groups)
     print(
         "| dry | bypass | ramp | low bypass | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | "

@@ -34,6 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from skdenoise.augment import Augmentation
+    from skdenoise.fitting import _loss_bound, _waveform_rebuild
     from skdenoise.model import (
         WAVEFORM_WEIGHT,
         Scales,
@@ -82,13 +83,8 @@ def main() -> None:
         x, t = np.concatenate(xs)[: args.frames], np.concatenate(ts)[: args.frames]
         y = unet.model_.predict(x, batch_size=32, verbose=0)
         none = np.zeros_like(y)  # no attenuation: the unprocessed input
-        bound = None if unet.output_activation == "sigmoid" else unet.max_attenuation_db
-        rebuild = {
-            "n_fft": settings.n_fft,
-            "hop_length": settings.hop_length,
-            "max_attenuation_db": bound,
-            "floor_db": settings.floor_db,
-        }
+        bound = _loss_bound(unet.output_activation, unet.max_attenuation_db)
+        rebuild = _waveform_rebuild(settings, bound)
         magnitude = magnitude_loss(
             scales.target_scale, exponent=unet.magnitude_exponent, max_attenuation_db=bound
         )

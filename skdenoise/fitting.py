@@ -673,6 +673,24 @@ def warm_start(
     return scales, read_model_weights(path, meta)
 
 
+def _loss_bound(output_activation: str, max_attenuation_db: float | None) -> float | None:
+    """The losses' bound on the noise estimate, dB: ``None`` where the sigmoid gain mask
+    bounds it itself. Training and ``benchmarks/loss_terms.py`` both take it from here."""
+    return None if output_activation == "sigmoid" else max_attenuation_db
+
+
+def _waveform_rebuild(settings, bound: float | None) -> dict:
+    """How the waveform terms rebuild the estimate and the clean speech: the keyword
+    arguments of :func:`~skdenoise.model.rebuilt_waveforms` and
+    :func:`~skdenoise.model.si_sdr_loss` (one set for all), from the spectral settings."""
+    return {
+        "n_fft": settings.n_fft,
+        "hop_length": settings.hop_length,
+        "max_attenuation_db": bound,
+        "floor_db": settings.floor_db,
+    }
+
+
 def _compiled_network(
     arch: dict, fit: FitSettings, scales: Scales, seed: int, init_weights, settings
 ):
@@ -683,8 +701,7 @@ def _compiled_network(
     model = build_unet(**arch, seed=seed, dtype=dtype)
     if init_weights is not None:
         model.set_weights(init_weights)
-    # The sigmoid gain mask bounds the estimate itself; other outputs are clipped here.
-    bound = None if fit.output_activation == "sigmoid" else fit.max_attenuation_db
+    bound = _loss_bound(fit.output_activation, fit.max_attenuation_db)
     magnitude = magnitude_loss(
         scales.target_scale,
         exponent=float(fit.magnitude_exponent),
@@ -694,13 +711,7 @@ def _compiled_network(
     if fit.loss == "magnitude":
         loss = magnitude
     elif fit.loss in WAVEFORM_LOSSES:  # only these need the STFT's settings
-        # How the waveform terms rebuild the estimate and the clean speech (one set for all).
-        rebuild = {
-            "n_fft": settings.n_fft,
-            "hop_length": settings.hop_length,
-            "max_attenuation_db": bound,
-            "floor_db": settings.floor_db,
-        }
+        rebuild = _waveform_rebuild(settings, bound)
         waveform = si_sdr_loss(scales.target_scale, **rebuild)
         if fit.loss == "si_sdr":
             terms = {waveform: 1.0}
