@@ -86,7 +86,10 @@ def main() -> None:
         bound = _loss_bound(unet.output_activation, unet.max_attenuation_db)
         rebuild = _waveform_rebuild(settings, bound)
         magnitude = magnitude_loss(
-            scales.target_scale, exponent=unet.magnitude_exponent, max_attenuation_db=bound
+            scales.target_scale,
+            exponent=float(unet.magnitude_exponent),
+            max_attenuation_db=bound,
+            over_suppression_weight=float(unet.over_suppression_weight),
         )
         sdr = si_sdr_loss(scales.target_scale, **rebuild)
         whisper = whisper_feature_loss(

@@ -195,7 +195,7 @@ def main() -> None:
         pipe = load_model(args.model) if args.model else load_pretrained()
         pipe.set_params(unet__backend=backend)
         denoiser = Denoiser(pipe)
-        denoiser.regressor.denoise_frames(np.zeros((1, *denoiser.settings.frame_shape), np.float32))
+        denoiser.engine.denoise_frames(np.zeros((1, *denoiser.settings.frame_shape), np.float32))
         took = time.perf_counter() - start
         denoisers[backend] = denoiser
         rate = int(pipe.named_steps["load"].sample_rate)

@@ -18,6 +18,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "compiled",
         "runner",
         "engine",
+        "inference",
         "batch",
         "asr",
         "whisper_features",

@@ -1,10 +1,10 @@
 """The model file: one ``.npz`` archive with the parameters and fitted scalars as JSON
 (``meta``) and the network weights as arrays (``w0``, ``w1``, ...); never pickled data.
 
-This module only reads and writes the format; :func:`skdenoise.save_model` and
-:func:`skdenoise.load_model` turn a pipeline into one and back. It sits below the
-estimators so that both the pipeline and the regressor (whose ``init_model`` reads a model
-file's weights) can use it without importing each other.
+This module reads and writes the format, resolves a file's presets, and knows where the
+shipped models are; :func:`skdenoise.save_model` and :func:`skdenoise.load_model` turn a
+pipeline into one and back, :func:`skdenoise.inference.model_engine` runs one without a
+pipeline. It sits below the estimators and imports neither scikit-learn nor TensorFlow.
 """
 
 from __future__ import annotations
@@ -19,8 +19,14 @@ from .audio import PathLike, atomic_path
 __all__ = [
     "MODEL_FORMAT",
     "MODEL_FORMAT_VERSION",
+    "PRESET_PARAMS",
+    "check_presets",
+    "model_params",
+    "pretrained_path",
+    "pretrained_rate_for",
     "read_model_meta",
     "read_model_weights",
+    "shipped_rates",
     "write_model_file",
 ]
 
@@ -28,6 +34,20 @@ __all__ = [
 MODEL_FORMAT = "skdenoise-model"
 #: The newest format version this skdenoise reads and the one it writes.
 MODEL_FORMAT_VERSION = 1
+
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+#: Shipped model file for each sample rate.
+PRETRAINED_FILES = {8000: "skdenoise-8k.npz", 16000: "skdenoise-16k.npz"}
+
+#: Parameters a preset may set (prediction-time settings: they change no weight).
+PRESET_PARAMS = (
+    "rebuild__dry",
+    "rebuild__bypass_snr_db",
+    "rebuild__bypass_ramp_db",
+    "rebuild__bypass_low_snr_db",
+    "unet__strength",
+    "unet__expansion",
+)
 
 
 def write_model_file(path: PathLike, meta: dict, weights: list[np.ndarray]) -> Path:
@@ -137,3 +157,170 @@ def read_model_weights(path: PathLike, meta: dict) -> list[np.ndarray]:
     """
     with np.load(path, allow_pickle=False) as data:
         return [data[f"w{i}"].astype(np.float32) for i in range(meta["n_weights"])]
+
+
+def check_presets(presets: dict | None) -> dict:
+    """Presets to store in a model file, checked.
+
+    Parameters
+    ----------
+    presets : dict or None
+        Name -> ``{"step__param": value}``.
+
+    Returns
+    -------
+    dict
+        A copy (``{}`` for ``None``).
+
+    Raises
+    ------
+    ValueError
+        A preset sets a parameter that is not in :data:`PRESET_PARAMS` (named).
+
+    Examples
+    --------
+    >>> from skdenoise.modelfile import check_presets
+    >>> check_presets({"asr": {"rebuild__dry": 0.2}})
+    {'asr': {'rebuild__dry': 0.2}}
+    >>> check_presets({"big": {"unet__filters": 64}})
+    Traceback (most recent call last):
+    ...
+    ValueError: preset 'big' sets ['unet__filters']; a preset may set only (...).
+    """
+    presets = dict(presets or {})
+    for name, values in presets.items():
+        unknown = set(values) - set(PRESET_PARAMS)
+        if unknown:
+            raise ValueError(
+                f"preset {name!r} sets {sorted(unknown)}; a preset may set only {PRESET_PARAMS}."
+            )
+    return presets
+
+
+def model_params(meta: dict, *, preset: str | None = None, path: PathLike = "") -> dict:
+    """Each pipeline step's saved parameters, with a stored preset applied.
+
+    Parameters
+    ----------
+    meta : dict
+        A model file's :func:`read_model_meta`.
+    preset : str, optional
+        The name of a preset stored in it.
+    path : str or PathLike
+        The file, to name in errors.
+
+    Returns
+    -------
+    dict
+        Step name -> {parameter: value}.
+
+    Raises
+    ------
+    ValueError
+        No such preset in the file (its presets named).
+
+    Examples
+    --------
+    >>> from skdenoise.modelfile import model_params, pretrained_path, read_model_meta
+    >>> meta = read_model_meta(pretrained_path(8000))
+    >>> model_params(meta)["rebuild"]["dry"], model_params(meta, preset="asr")["rebuild"]["dry"]
+    (0.0, 0.2)
+    """
+    params = {step: dict(values) for step, values in meta["params"].items()}
+    if preset is not None:
+        presets = meta.get("presets") or {}
+        if preset not in presets:
+            raise ValueError(
+                f"{path}: no preset {preset!r} in this model file (it has "
+                f"{sorted(presets) or 'none'})."
+            )
+        for key, value in check_presets({preset: presets[preset]})[preset].items():
+            step, name = key.split("__", 1)
+            params.setdefault(step, {})[name] = value
+    return params
+
+
+def shipped_rates() -> list[int]:
+    """Rates of the pretrained models shipped in this installation.
+
+    Returns
+    -------
+    list of int
+        Hz, ascending.
+
+    Examples
+    --------
+    >>> from skdenoise.modelfile import shipped_rates
+    >>> 8000 in shipped_rates()
+    True
+    """
+    return sorted(r for r, f in PRETRAINED_FILES.items() if (PRETRAINED_DIR / f).exists())
+
+
+def pretrained_rate_for(sample_rate: int) -> int:
+    """The shipped model's rate to use for audio at ``sample_rate`` Hz: the highest shipped
+    rate not above it (the lowest shipped one for audio below every rate), so that no
+    model is given audio upsampled past what it holds.
+
+    Parameters
+    ----------
+    sample_rate : int
+        The audio's rate, Hz.
+
+    Returns
+    -------
+    int
+        A shipped model's rate, Hz.
+
+    Raises
+    ------
+    FileNotFoundError
+        No model is shipped.
+
+    Examples
+    --------
+    >>> from skdenoise.modelfile import pretrained_rate_for
+    >>> pretrained_rate_for(44100), pretrained_rate_for(11025), pretrained_rate_for(4000)
+    (16000, 8000, 8000)
+    """
+    rates = shipped_rates()
+    if not rates:
+        raise FileNotFoundError(f"no pretrained model is shipped in {PRETRAINED_DIR}.")
+    fitting = [r for r in rates if r <= sample_rate]
+    return fitting[-1] if fitting else rates[0]
+
+
+def pretrained_path(sample_rate: int = 8000) -> Path:
+    """Path of the shipped model file for ``sample_rate`` Hz.
+
+    Parameters
+    ----------
+    sample_rate : int, default=8000
+        One of the keys of :data:`PRETRAINED_FILES`, Hz.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        No model is made for that rate, or it is not shipped in this installation.
+
+    Examples
+    --------
+    >>> from skdenoise.modelfile import pretrained_path
+    >>> pretrained_path(16000).name
+    'skdenoise-16k.npz'
+    """
+    if sample_rate not in PRETRAINED_FILES:
+        raise ValueError(
+            f"no pretrained model for {sample_rate} Hz; available: {sorted(PRETRAINED_FILES)}."
+        )
+    path = PRETRAINED_DIR / PRETRAINED_FILES[sample_rate]
+    if not path.exists():
+        raise FileNotFoundError(
+            f"the pretrained {sample_rate} Hz model is not shipped in this installation "
+            f"({path}); shipped rates: {shipped_rates() or 'none'}."
+        )
+    return path

@@ -14,11 +14,19 @@ from sklearn.pipeline import Pipeline
 from .audio import PathLike, fit_length, load_at_rates, load_recordings, resample
 from .batch import WaveformList, is_frame_source
 from .engine import BATCH_FRAMES, CHUNK_SECONDS, ChunkEngine
-from .modelfile import (
+from .modelfile import (  # noqa: F401 (PRETRAINED_*, PRESET_PARAMS, shipped_rates: re-exported)
     MODEL_FORMAT,
     MODEL_FORMAT_VERSION,
+    PRESET_PARAMS,
+    PRETRAINED_DIR,
+    PRETRAINED_FILES,
+    check_presets,
+    model_params,
+    pretrained_path,
+    pretrained_rate_for,
     read_model_meta,
     read_model_weights,
+    shipped_rates,
     write_model_file,
 )
 from .regressor import UNetNoiseRegressor
@@ -41,9 +49,6 @@ __all__ = [
 ]
 
 STEP_NAMES = ("load", "phase", "spec", "unet", "rebuild")
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
-#: Shipped model file for each sample rate.
-PRETRAINED_FILES = {8000: "skdenoise-8k.npz", 16000: "skdenoise-16k.npz"}
 
 
 def engine_for(
@@ -311,28 +316,6 @@ def _json_params(estimator) -> dict:
     return params
 
 
-#: Parameters a preset may set (prediction-time settings: they change no weight).
-PRESET_PARAMS = (
-    "rebuild__dry",
-    "rebuild__bypass_snr_db",
-    "rebuild__bypass_ramp_db",
-    "rebuild__bypass_low_snr_db",
-    "unet__strength",
-    "unet__expansion",
-)
-
-
-def _check_presets(presets: dict | None) -> dict:
-    presets = dict(presets or {})
-    for name, values in presets.items():
-        unknown = set(values) - set(PRESET_PARAMS)
-        if unknown:
-            raise ValueError(
-                f"preset {name!r} sets {sorted(unknown)}; a preset may set only {PRESET_PARAMS}."
-            )
-    return presets
-
-
 def save_model(
     pipe: Pipeline, path: PathLike, *, dtype: str = "float32", presets: dict | None = None
 ) -> Path:
@@ -379,7 +362,7 @@ def save_model(
     params["unet"]["checkpoint_path"] = None
     params["unet"]["init_model"] = None  # a path on the training machine
     params["load"].pop("array_rate", None)  # about the user's data, not the model
-    presets = _check_presets(presets)
+    presets = check_presets(presets)
     meta = {
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
@@ -422,50 +405,10 @@ def load_model(path: PathLike, *, preset: str | None = None) -> Pipeline:
     path = Path(path)
     meta = read_model_meta(path)
     pipe = make_denoising_pipeline()
-    for name, params in meta["params"].items():
+    for name, params in model_params(meta, preset=preset, path=path).items():
         pipe.named_steps[name].set_params(**params)
     pipe.named_steps["unet"]._restore_fitted(meta["fitted"], read_model_weights(path, meta))
-    if preset is not None:
-        presets = meta.get("presets") or {}
-        if preset not in presets:
-            raise ValueError(
-                f"{path}: no preset {preset!r} in this model file (it has "
-                f"{sorted(presets) or 'none'})."
-            )
-        pipe.set_params(**presets[preset])
     return pipe
-
-
-def shipped_rates() -> list[int]:
-    """Rates (Hz) of the pretrained models shipped in this installation."""
-    return sorted(r for r, f in PRETRAINED_FILES.items() if (PRETRAINED_DIR / f).exists())
-
-
-def pretrained_rate_for(sample_rate: int) -> int:
-    """The shipped model's rate to use for audio at ``sample_rate`` Hz: the highest shipped
-    rate not above it (the lowest shipped one for audio below every rate), so that no
-    model is given audio upsampled past what it holds."""
-    rates = shipped_rates()
-    if not rates:
-        raise FileNotFoundError(f"no pretrained model is shipped in {PRETRAINED_DIR}.")
-    fitting = [r for r in rates if r <= sample_rate]
-    return fitting[-1] if fitting else rates[0]
-
-
-def pretrained_path(sample_rate: int = 8000) -> Path:
-    """Path of the shipped model file for ``sample_rate`` Hz."""
-    if sample_rate not in PRETRAINED_FILES:
-        raise ValueError(
-            f"no pretrained model for {sample_rate} Hz; available: {sorted(PRETRAINED_FILES)}."
-        )
-    path = PRETRAINED_DIR / PRETRAINED_FILES[sample_rate]
-    if not path.exists():
-        shipped = sorted(r for r, f in PRETRAINED_FILES.items() if (PRETRAINED_DIR / f).exists())
-        raise FileNotFoundError(
-            f"the pretrained {sample_rate} Hz model is not shipped in this installation "
-            f"({path}); shipped rates: {shipped or 'none'}."
-        )
-    return path
 
 
 def load_pretrained(sample_rate: int = 8000, *, preset: str | None = None) -> Pipeline:

@@ -23,8 +23,18 @@ from __future__ import annotations
 import numpy as np
 
 from .model import MAGNITUDE_EXPONENT, WAVEFORM_LOSSES
+from .spectral import BYPASS_RAMP_DB
 
-__all__ = ["LOSSES", "RECIPE", "REFERENCE", "architecture", "check_params", "check_strength"]
+__all__ = [
+    "LOSSES",
+    "PREDICTION",
+    "RECIPE",
+    "REFERENCE",
+    "architecture",
+    "check_expansion",
+    "check_params",
+    "check_strength",
+]
 
 #: The training losses.
 LOSSES = ("huber", "mse", "mae", "magnitude", "si_sdr", "magnitude+si_sdr")
@@ -70,6 +80,25 @@ RECIPE: dict = {
     # the saved pipeline's rebuild step and the seed
     "dry": 0.0,
     "random_state": 0,
+}
+
+#: Prediction-time parameters of a saved pipeline's steps, with their defaults: what a
+#: model file saved before a parameter existed gets, whether it is loaded as a pipeline
+#: (:func:`skdenoise.load_model`) or straight into an engine
+#: (:func:`skdenoise.inference.model_engine`). The estimators' signatures read these.
+PREDICTION: dict = {
+    "unet": {
+        "backend": "auto",
+        "strength": 1.0,
+        "expansion": 0.0,
+        "max_attenuation_db": REFERENCE["max_attenuation_db"],
+    },
+    "rebuild": {
+        "dry": 0.0,
+        "bypass_snr_db": None,
+        "bypass_ramp_db": BYPASS_RAMP_DB,
+        "bypass_low_snr_db": None,
+    },
 }
 
 

@@ -31,8 +31,14 @@ from .fitting import (
     training_targets,
     warm_start,
 )
-from .model import WAVEFORM_LOSSES, Scales, apply_noise_estimate, build_unet, check_architecture
-from .recipe import REFERENCE, architecture, check_expansion, check_params, check_strength
+from .inference import FrameDenoiser
+from .model import WAVEFORM_LOSSES, Scales, build_unet, check_architecture
+from .recipe import (
+    PREDICTION,
+    REFERENCE,
+    architecture,
+    check_params,
+)
 from .runner import BACKENDS, NetworkRunner
 from .spectral import SpectralSettings, phase_frames
 
@@ -44,8 +50,6 @@ __all__ = [
 
 #: Frames used to estimate the input and target scales of a streamed data set.
 STREAM_SCALE_FRAMES = 512
-#: Frames per call of :meth:`UNetNoiseRegressor.denoise_frames` to the runner (memory).
-_BLOCK_FRAMES = 1024
 
 _LOCK = threading.RLock()
 
@@ -225,9 +229,9 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         output_activation: str | None = REFERENCE["output_activation"],
         checkpoint_path: str | None = None,
         init_model: str | None = None,
-        backend: str = "auto",
-        strength: float = 1.0,
-        expansion: float = 0.0,
+        backend: str = PREDICTION["unet"]["backend"],
+        strength: float = PREDICTION["unet"]["strength"],
+        expansion: float = PREDICTION["unet"]["expansion"],
         distribute: str | None = None,
         precision: str = "float32",
         random_state=None,
@@ -460,30 +464,14 @@ class UNetNoiseRegressor(TransformerMixin, BaseEstimator):
         ndarray of the same shape, float32, dB
         """
         self._check_fitted()
-        frames_db = np.asarray(frames_db, dtype=np.float32)
-        if frames_db.ndim != 3 or frames_db.shape[1:] != tuple(self.settings_.frame_shape):
-            raise ValueError(
-                f"frames of shape {frames_db.shape[1:]} do not match the model's "
-                f"{tuple(self.settings_.frame_shape)}: use the spectral settings it was "
-                "trained with."
-            )
-        strength = check_strength(self.strength)
-        expansion = check_expansion(self.expansion)
-        runner = self._runner()
-        scales = Scales(self.input_mean_, self.input_scale_, self.target_scale_)
-        out = np.empty_like(frames_db)
-        for start in range(0, len(frames_db), _BLOCK_FRAMES):
-            block = frames_db[start : start + _BLOCK_FRAMES]
-            noise = runner(scales.network_input(block))[..., 0] * self.target_scale_
-            out[start : start + len(block)] = apply_noise_estimate(
-                block,
-                noise,
-                max_attenuation_db=self.max_attenuation_db,
-                floor_db=self.settings_.floor_db,
-                strength=strength,
-                expansion=expansion,
-            )
-        return out
+        return FrameDenoiser(
+            self._runner(),
+            Scales(self.input_mean_, self.input_scale_, self.target_scale_),
+            self.settings_,
+            max_attenuation_db=self.max_attenuation_db,
+            strength=self.strength,
+            expansion=self.expansion,
+        )(frames_db)
 
     def _check_batch(self, X) -> SpectrogramBatch:
         self._check_fitted()

@@ -76,10 +76,27 @@ class NetworkRunner:
         self.weights = list(weights)
         self.backend = backend
         self.shape = (INFERENCE_BATCH, architecture["n_freq"], architecture["n_columns"], 1)
-        self._build_model = build_model or self._default_model
+        self.prefer_litert = bool(prefer_litert)
+        self._build_model = build_model
         self.fn = self._compile(prefer_litert)
 
-    def _default_model(self):
+    def __getstate__(self) -> dict:
+        """Architecture, weights and backend: the network is compiled again where the copy
+        is unpickled (a joblib worker). A runner given its own ``build_model`` does not
+        pickle."""
+        if self._build_model is not None:
+            raise TypeError("a NetworkRunner with its own build_model cannot be pickled.")
+        state = self.__dict__.copy()
+        state["fn"] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.fn = self._compile(self.prefer_litert)
+
+    def _model(self):
+        if self._build_model is not None:
+            return self._build_model()
         from .model import build_unet
 
         model = build_unet(**self.architecture)
@@ -97,16 +114,14 @@ class NetworkRunner:
             self.backend == "auto" and prefer_litert and litert_available()
         ):
             try:
-                return compiled_runner(
-                    self.architecture, self.weights, self.shape, self._build_model
-                )
+                return compiled_runner(self.architecture, self.weights, self.shape, self._model)
             except Exception as exc:
                 if self.backend == "litert":
                     raise
                 logger.warning("LiteRT unusable (%s); running the network with TensorFlow", exc)
         import tensorflow as tf
 
-        model = self._build_model()
+        model = self._model()
         return tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec(self.shape, tf.float32)],

@@ -101,6 +101,22 @@ class SpectralSettings:
         if not np.isfinite(self.floor_db):
             raise ValueError(f"floor_db must be finite, got {self.floor_db!r}.")
 
+    @classmethod
+    def of_step(cls, sample_rate: int, params: dict) -> SpectralSettings:
+        """The settings that the ``spec`` step's parameters (those of
+        :class:`skdenoise.LogSpectrogram`, by name) define at ``sample_rate`` Hz.
+
+        Examples
+        --------
+        >>> from skdenoise.spectral import SpectralSettings
+        >>> SpectralSettings.of_step(16000, {"floor_db": -80}).floor_db
+        -80.0
+        """
+        params = dict(params)
+        if params.get("floor_db") is not None:
+            params["floor_db"] = float(params["floor_db"])
+        return cls(sample_rate=int(sample_rate), **params)
+
     @property
     def n_freq(self) -> int:
         """Frequency bins per column: ``n_fft // 2 + 1``."""

@@ -34,8 +34,7 @@ from .audio import (
     commit_file,
     resample_to_file,
 )
-from .engine import BATCH_FRAMES, CHUNK_SECONDS, Job
-from .pipeline import engine_for
+from .engine import BATCH_FRAMES, CHUNK_SECONDS, ChunkEngine, Job
 
 logger = logging.getLogger(__name__)
 
@@ -129,18 +128,74 @@ class Denoiser:
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
     ):
-        self.engine = engine_for(
-            pipeline,
-            dry=dry,
-            bypass_snr_db=bypass_snr_db,
-            bypass_ramp_db=bypass_ramp_db,
-            bypass_low_snr_db=bypass_low_snr_db,
-            chunk_seconds=chunk_seconds,
-            batch_frames=batch_frames,
+        from .pipeline import engine_for
+
+        self._use(
+            engine_for(
+                pipeline,
+                dry=dry,
+                bypass_snr_db=bypass_snr_db,
+                bypass_ramp_db=bypass_ramp_db,
+                bypass_low_snr_db=bypass_low_snr_db,
+                chunk_seconds=chunk_seconds,
+                batch_frames=batch_frames,
+            )
         )
-        self.regressor = pipeline.named_steps["unet"]
-        self.settings = self.engine.settings
-        self.sample_rate = int(self.settings.sample_rate)
+
+    def _use(self, engine: ChunkEngine) -> None:
+        self.engine = engine
+        self.settings = engine.settings
+        self.sample_rate = int(engine.settings.sample_rate)
+
+    @classmethod
+    def from_model_file(
+        cls,
+        path: PathLike,
+        *,
+        preset: str | None = None,
+        backend: str | None = None,
+        strength: float | None = None,
+        expansion: float | None = None,
+        dry: float | None = None,
+        bypass_snr_db: float | None = None,
+        bypass_ramp_db: float | None = None,
+        bypass_low_snr_db: float | None = None,
+        chunk_seconds: float = CHUNK_SECONDS,
+        batch_frames: int = BATCH_FRAMES,
+    ) -> Denoiser:
+        """The denoiser of a model file, built without a pipeline (scikit-learn is not
+        imported; with LiteRT neither is TensorFlow): what ``skdenoise denoise`` runs.
+
+        Parameters are those of :func:`skdenoise.inference.model_engine`; the outputs are
+        those of ``Denoiser(load_model(path, preset=preset))`` with the same settings.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skdenoise.modelfile import pretrained_path
+        >>> from skdenoise.streaming import Denoiser
+        >>> Denoiser.from_model_file(pretrained_path(8000)).denoise_array(np.zeros(9000)).shape
+        (9000,)
+        """
+        from .inference import model_engine
+
+        denoiser = cls.__new__(cls)
+        denoiser._use(
+            model_engine(
+                path,
+                preset=preset,
+                backend=backend,
+                strength=strength,
+                expansion=expansion,
+                dry=dry,
+                bypass_snr_db=bypass_snr_db,
+                bypass_ramp_db=bypass_ramp_db,
+                bypass_low_snr_db=bypass_low_snr_db,
+                chunk_seconds=chunk_seconds,
+                batch_frames=batch_frames,
+            )
+        )
+        return denoiser
 
     def run(self, jobs: Iterable[Job], progress=None) -> None:
         """Process jobs with the engine (see :meth:`skdenoise.engine.ChunkEngine.run`)."""

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from . import spectral
 from .audio import AudioError, check_recordings, load_waveforms
 from .batch import SpectrogramBatch, WaveformBatch, WaveformList
+from .recipe import PREDICTION
 from .spectral import SpectralSettings
 
 logger = logging.getLogger(__name__)
@@ -278,14 +279,7 @@ class LogSpectrogram(_Stateless):
 
     def settings(self, sample_rate: int = 8000) -> SpectralSettings:
         """The :class:`SpectralSettings` these parameters define at ``sample_rate`` Hz."""
-        return SpectralSettings(
-            sample_rate=int(sample_rate),
-            frame_length=self.frame_length,
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            frame_hop=self.frame_hop,
-            floor_db=float(self.floor_db),
-        )
+        return SpectralSettings.of_step(sample_rate, self.get_params())
 
     def _check_params(self) -> None:
         self.settings()
@@ -430,10 +424,10 @@ class WaveformRebuilder(_Stateless):
 
     def __init__(
         self,
-        dry: float = 0.0,
-        bypass_snr_db: float | None = None,
-        bypass_ramp_db: float = spectral.BYPASS_RAMP_DB,
-        bypass_low_snr_db: float | None = None,
+        dry: float = PREDICTION["rebuild"]["dry"],
+        bypass_snr_db: float | None = PREDICTION["rebuild"]["bypass_snr_db"],
+        bypass_ramp_db: float = PREDICTION["rebuild"]["bypass_ramp_db"],
+        bypass_low_snr_db: float | None = PREDICTION["rebuild"]["bypass_low_snr_db"],
     ):
         self.dry = dry
         self.bypass_snr_db = bypass_snr_db

@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -362,21 +363,24 @@ def test_evaluate_an_8k_model_at_16k_scores_what_denoise_writes(model_file, tmp_
 def test_denoise_picks_the_shipped_model_that_suits_each_file(model_file, tmp_path, monkeypatch):
     import shutil as sh
 
-    from skdenoise import cli, pipeline
+    from skdenoise import modelfile
+    from skdenoise.streaming import Denoiser
 
     shipped = tmp_path / "shipped"
     shipped.mkdir()
-    for name in pipeline.PRETRAINED_FILES.values():  # stand-ins for both shipped models
+    for name in modelfile.PRETRAINED_FILES.values():  # stand-ins for both shipped models
         sh.copy(model_file, shipped / name)
-    monkeypatch.setattr(pipeline, "PRETRAINED_DIR", shipped)
-    assert pipeline.shipped_rates() == [8000, 16000]
+    monkeypatch.setattr(modelfile, "PRETRAINED_DIR", shipped)
+    assert modelfile.shipped_rates() == [8000, 16000]
     expected = {4000: 8000, 8000: 8000, 11025: 8000, 16000: 16000, 44100: 16000}
-    assert {r: pipeline.pretrained_rate_for(r) for r in expected} == expected
+    assert {r: modelfile.pretrained_rate_for(r) for r in expected} == expected
 
     asked = []
-    real = cli._load_model
+    real = Denoiser.from_model_file.__func__
     monkeypatch.setattr(
-        cli, "_load_model", lambda p, r=8000, *a, **k: asked.append(r) or real(p, r, *a, **k)
+        Denoiser,
+        "from_model_file",
+        classmethod(lambda cls, path, **k: asked.append(Path(path).name) or real(cls, path, **k)),
     )
     rng = np.random.default_rng(8)
     write(tmp_path / "in" / "a.wav", 0.1 * rng.standard_normal(44100), 44100)
@@ -384,12 +388,12 @@ def test_denoise_picks_the_shipped_model_that_suits_each_file(model_file, tmp_pa
     write(tmp_path / "in" / "c.wav", 0.1 * rng.standard_normal(16000), 16000)
     args = ["denoise", "--input-dir", str(tmp_path / "in"), "--output-dir"]
     assert main([*args, str(tmp_path / "out"), "--no-progress"]) == 0
-    assert sorted(asked) == [8000, 16000]
+    assert sorted(asked) == ["skdenoise-16k.npz", "skdenoise-8k.npz"]
     for name, rate in (("a", 44100), ("b", 8000), ("c", 16000)):
         assert sf.info(tmp_path / "out" / f"{name}.wav").samplerate == rate
 
-    monkeypatch.setattr(pipeline, "PRETRAINED_DIR", tmp_path / "none")
-    assert pipeline.shipped_rates() == []
+    monkeypatch.setattr(modelfile, "PRETRAINED_DIR", tmp_path / "none")
+    assert modelfile.shipped_rates() == []
 
 
 def test_train_with_another_frame_length_saves_and_denoises_with_it(tmp_path):

@@ -35,3 +35,20 @@ def test_the_command_line_defaults_are_the_recipe():
     assert args.seed == RECIPE["random_state"]
     # every option passed by name is a parameter of train_model
     assert set(_TRAIN_OPTIONS) <= set(inspect.signature(train_model).parameters)
+
+
+def test_the_prediction_defaults_are_the_estimators():
+    """A model file without a prediction-time parameter gets the same default through the
+    pipeline (the estimators' signatures) as straight into an engine (PREDICTION)."""
+    from skdenoise import WaveformRebuilder
+    from skdenoise.modelfile import PRESET_PARAMS
+    from skdenoise.recipe import PREDICTION
+
+    steps = {"unet": UNetNoiseRegressor(), "rebuild": WaveformRebuilder()}
+    for step, defaults in PREDICTION.items():
+        params = steps[step].get_params()
+        assert {k: params[k] for k in defaults} == defaults, step
+    # every parameter a preset may set has a default here
+    assert {p.replace("__", ".") for p in PRESET_PARAMS} <= {
+        f"{step}.{name}" for step, names in PREDICTION.items() for name in names
+    }
