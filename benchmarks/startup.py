@@ -34,26 +34,31 @@ _PROBE = """
 import sys
 from skdenoise.cli import main
 code = main(sys.argv[1:])
+import skdenoise
+print("FROM", skdenoise.__file__)
 print("IMPORTED", *[m for m in {heavy!r} if m in sys.modules])
 sys.exit(code)
 """
 
 
 def command(checkout: Path, args: list[str]) -> tuple[list[str], dict]:
-    """The ``skdenoise`` command of a checkout, and its environment."""
+    """The ``skdenoise`` command of a checkout, and its environment (run it from a folder
+    without a ``skdenoise`` package: ``python -m`` and ``-c`` put the working folder first
+    on the path)."""
     env = dict(os.environ, PYTHONPATH=str(checkout.resolve()))
     return [sys.executable, "-m", "skdenoise", *args], env
 
 
-def timed(checkout: Path, args: list[str]) -> float:
+def timed(checkout: Path, args: list[str], cwd: Path) -> float:
     cmd, env = command(checkout, args)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=cwd)
     return time.perf_counter() - start
 
 
-def imported(checkout: Path, args: list[str]) -> str:
-    """The heavy modules the command imports (run once, untimed)."""
+def imported(checkout: Path, args: list[str], cwd: Path) -> str:
+    """The heavy modules the command imports (run once, untimed), and where it was
+    imported from."""
     _, env = command(checkout, args)
     done = subprocess.run(
         [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args],
@@ -61,9 +66,12 @@ def imported(checkout: Path, args: list[str]) -> str:
         capture_output=True,
         text=True,
         env=env,
+        cwd=cwd,
     )
-    line = next(x for x in done.stdout.splitlines() if x.startswith("IMPORTED"))
-    return ", ".join(line.split()[1:]) or "none of them"
+    lines = done.stdout.splitlines()
+    source = next(x for x in lines if x.startswith("FROM")).split(maxsplit=1)[1]
+    line = next(x for x in lines if x.startswith("IMPORTED"))
+    return f"{', '.join(line.split()[1:]) or 'none of them'} (skdenoise from `{source}`)"
 
 
 def main() -> None:
@@ -95,26 +103,28 @@ def main() -> None:
         short = tmp / "short.wav"
         x, rate = sf.read(files[0], dtype="float32")
         sf.write(short, x[:rate], rate)  # one second
-        model = ["--model", args.model] if args.model else []
+        model = ["--model", str(Path(args.model).resolve())] if args.model else []
         jobs = {
             "one 1-s file": ["denoise", str(short), "-o", str(tmp / "short-out.wav")],
             f"folder ({len(files)} files, {seconds / 60:.1f} min)": [
                 "denoise",
                 "--input-dir",
-                str(args.input_dir),
+                str(args.input_dir.resolve()),
                 "--output-dir",
                 str(tmp / "out"),
             ],
         }
         jobs = {k: [*v, *model, "--overwrite", "--no-progress"] for k, v in jobs.items()}
         first = next(iter(checkouts.values()))
-        timed(first, jobs[next(iter(jobs))])  # fills the compiled-model cache
+        timed(first, jobs[next(iter(jobs))], tmp)  # fills the compiled-model cache
         walls: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.repeats):
             for job, job_args in jobs.items():
                 for name, path in checkouts.items():
-                    walls.setdefault((job, name), []).append(timed(path, job_args))
-        heavy = {name: imported(path, jobs[next(iter(jobs))]) for name, path in checkouts.items()}
+                    walls.setdefault((job, name), []).append(timed(path, job_args, tmp))
+        heavy = {
+            name: imported(path, jobs[next(iter(jobs))], tmp) for name, path in checkouts.items()
+        }
 
     lines = [
         "## Start-up of `skdenoise denoise`",

@@ -18,9 +18,11 @@ output samples in order.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +95,7 @@ class _Task:
     frames: np.ndarray
     phase: np.ndarray
     denoised: np.ndarray | None = None
+    sent: int = 0  # frames handed to the network so far
 
 
 class ChunkEngine:
@@ -124,6 +127,9 @@ class ChunkEngine:
         Frames gathered before each model call.
     model_batch : int
         The network's call size: calls take whole multiples of it (but the last).
+    overlap : bool
+        Run each network call on a worker thread while this thread prepares the next call's
+        chunks and finishes the previous call's (see :meth:`run`); the output is the same.
 
     Examples
     --------
@@ -149,6 +155,7 @@ class ChunkEngine:
         chunk_seconds: float = CHUNK_SECONDS,
         batch_frames: int = BATCH_FRAMES,
         model_batch: int = 1,
+        overlap: bool = True,
     ):
         self.denoise_frames = denoise_frames
         self.settings = settings
@@ -164,6 +171,7 @@ class ChunkEngine:
         self.chunk_samples = max(int(chunk_seconds * rate), settings.frame_length)
         self.batch_frames = int(batch_frames)
         self.model_batch = max(1, int(model_batch))
+        self.overlap = bool(overlap)
 
     def _tasks(self, job: Job) -> Iterator[_Task]:
         plans = spectral.plan_chunks(job.n, self.settings, self.chunk_samples)
@@ -211,27 +219,38 @@ class ChunkEngine:
         Model calls take whole batches of the model's inference batch size: frames beyond
         the last whole batch wait for the next call (a task may be split between two), so
         that no call is padded except the very last.
+
+        With ``overlap``, each model call runs on a worker thread while this one reads and
+        analyses the chunks of the next call and rebuilds and writes those of the previous
+        one (the network and the runners release the GIL); calls, and the tasks' outputs,
+        keep their order, so the samples are the same either way.
         """
         pending: deque[_Task] = deque()  # tasks with frames not all denoised yet
-        queued = 0  # frames of ``pending`` not yet denoised
+        unsent = 0  # frames of ``pending`` not yet handed to the network
         head_done = 0  # frames of ``pending[0]`` already denoised
 
-        def flush(final: bool) -> None:
-            nonlocal queued, head_done
-            n = queued if final else queued - queued % self.model_batch
+        def send(final: bool) -> np.ndarray | None:
+            """The next call's frames (whole batches unless ``final``), marked as sent."""
+            nonlocal unsent
+            n = unsent if final else unsent - unsent % self.model_batch
             if n == 0:
-                return
+                return None
             parts, need = [], n
-            for k, task in enumerate(pending):
-                start = head_done if k == 0 else 0
-                take = min(len(task.frames) - start, need)
-                parts.append(task.frames[start : start + take])
-                need -= take
+            for task in pending:
+                take = min(len(task.frames) - task.sent, need)
+                if take:
+                    parts.append(task.frames[task.sent : task.sent + take])
+                    task.sent += take
+                    need -= take
                 if need == 0:
                     break
-            denoised = self.denoise_frames(np.concatenate(parts))
-            queued -= n
-            offset = 0
+            unsent -= n
+            return np.concatenate(parts)
+
+        def receive(denoised: np.ndarray) -> None:
+            """Hand a call's output to its tasks, in order; finish the tasks it completes."""
+            nonlocal head_done
+            offset, n = 0, len(denoised)
             while offset < n:
                 task = pending[0]
                 if task.denoised is None:
@@ -253,17 +272,35 @@ class ChunkEngine:
                 if progress is not None:
                     progress(task)
 
-        for job in jobs:
-            try:
-                for task in self._tasks(job):
-                    pending.append(task)
-                    queued += len(task.frames)
-                    if queued >= self.batch_frames:
-                        flush(final=False)
-            except Exception as exc:  # one bad file must not stop the others
-                job.failed = True
-                job.fail(str(exc))
-        flush(final=True)
+        with contextlib.ExitStack() as stack:
+            pool = None
+            if self.overlap:
+                pool = stack.enter_context(ThreadPoolExecutor(1, "skdenoise-network"))
+            in_flight: list = []  # the call running now (a future), at most one
+
+            def call(frames: np.ndarray | None) -> None:
+                """Start a call on ``frames``, then finish the one before it."""
+                if frames is not None:
+                    if pool is None:
+                        receive(self.denoise_frames(frames))
+                        return
+                    in_flight.append(pool.submit(self.denoise_frames, frames))
+                if len(in_flight) > 1 or (frames is None and in_flight):
+                    receive(in_flight.pop(0).result())
+
+            for job in jobs:
+                try:
+                    for task in self._tasks(job):
+                        pending.append(task)
+                        unsent += len(task.frames)
+                        if unsent >= self.batch_frames:
+                            call(send(final=False))
+                except Exception as exc:  # one bad file must not stop the others
+                    job.failed = True
+                    job.fail(str(exc))
+            call(send(final=True))
+            while in_flight:
+                call(None)
 
     def denoise(self, waveforms: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Denoise mono waveforms at the model's rate, batching frames across them.

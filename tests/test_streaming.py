@@ -232,3 +232,61 @@ def test_bypass_fades_between_chunks_it_judges_differently():
     # without the fade it jumps by 80 % of the removed noise.
     start = slice(n1, n1 + 10)
     assert np.max(np.abs(faded[start] - x[start])) < 0.05 * np.max(np.abs(abrupt[start] - x[start]))
+
+
+def test_overlapped_network_calls_give_the_same_samples_in_order():
+    """With ``overlap`` the network runs on a worker thread while the engine prepares and
+    finishes chunks: every output sample, and the order of emits per job, are the same."""
+    import threading
+
+    from skdenoise.engine import ChunkEngine
+
+    settings = SpectralSettings(sample_rate=8000)
+    threads: set[str] = set()
+
+    def network(frames):  # a fixed, frame-dependent attenuation
+        threads.add(threading.current_thread().name)
+        return frames - 6.0 * np.tanh(frames / 40.0) - 1.0
+
+    lengths = (300, 9000, 20_000, 65_000, 8064, 17_000, 40_000, 12_345, 100_000)
+    noisy, _ = noisy_pairs(seed=13, lengths=lengths)
+    runs = {}
+    for overlap in (False, True):
+        engine = ChunkEngine(
+            network, settings, chunk_seconds=2.0, batch_frames=3, model_batch=2,
+            overlap=overlap,
+        )  # fmt: skip
+        emitted: list[tuple[int, int]] = []
+        got = [[] for _ in noisy]
+        jobs = [
+            Job(
+                f"x{i}",
+                ArrayReader(x),
+                len(x),
+                lambda out, last, i=i, p=p, e=emitted: (p.append(out), e.append((i, len(out)))),
+                finish=lambda: None,
+                fail=pytest.fail,
+            )
+            for i, (x, p) in enumerate(zip(noisy, got))
+        ]
+        threads.clear()
+        engine.run(jobs)
+        runs[overlap] = ([np.concatenate(p) for p in got], emitted, set(threads))
+    (plain, plain_order, plain_threads), (over, over_order, over_threads) = runs[0], runs[1]
+    for a, b, n in zip(plain, over, lengths):
+        assert len(a) == n
+        np.testing.assert_array_equal(a, b)
+    assert plain_order == over_order
+    assert plain_threads == {threading.current_thread().name}
+    assert over_threads and threading.current_thread().name not in over_threads
+
+
+def test_a_network_error_on_the_worker_thread_reaches_the_caller():
+    from skdenoise.engine import ChunkEngine
+
+    def broken(frames):
+        raise RuntimeError("the network broke")
+
+    engine = ChunkEngine(broken, SpectralSettings(sample_rate=8000), batch_frames=2)
+    with pytest.raises(RuntimeError, match="the network broke"):
+        engine.denoise([np.ones(30_000, np.float32)] * 3)
