@@ -667,8 +667,8 @@ def _run_denoise(args) -> int:
     results: list = [None] * len(pairs)
     with parallel_backend(backend, n_jobs=args.jobs, scheduler=args.scheduler) as workers:
         for rate, index in sorted(groups.items()):
-            # Straight from the model file: `denoise` imports no scikit-learn (its start-up
-            # is a fifth of a short folder's wall time on 2 cores).
+            # Straight from the model file: `denoise` imports no scikit-learn, whose import
+            # was about 2 s of each command on 2 cores (benchmarks/startup.py).
             denoiser = Denoiser.from_model_file(
                 args.model or pretrained_path(rate),
                 preset=args.preset,

@@ -218,7 +218,8 @@ class ChunkEngine:
 
         Model calls take whole batches of the model's inference batch size: frames beyond
         the last whole batch wait for the next call (a task may be split between two), so
-        that no call is padded except the very last.
+        that no call is padded except the very last. A job whose audio cannot be read or
+        analysed fails alone (``job.fail``); an error of the network ends the run.
 
         With ``overlap``, each model call runs on a worker thread while this one reads and
         analyses the chunks of the next call and rebuilds and writes those of the previous
@@ -289,15 +290,22 @@ class ChunkEngine:
                     receive(in_flight.pop(0).result())
 
             for job in jobs:
-                try:
-                    for task in self._tasks(job):
-                        pending.append(task)
-                        unsent += len(task.frames)
-                        if unsent >= self.batch_frames:
-                            call(send(final=False))
-                except Exception as exc:  # one bad file must not stop the others
-                    job.failed = True
-                    job.fail(str(exc))
+                tasks = self._tasks(job)
+                while True:
+                    try:
+                        task = next(tasks)
+                    except StopIteration:
+                        break
+                    except Exception as exc:  # one bad file must not stop the others
+                        job.failed = True
+                        job.fail(str(exc))
+                        break
+                    pending.append(task)
+                    unsent += len(task.frames)
+                    if unsent >= self.batch_frames:
+                        # A failing network stops the run (the caller removes what is in
+                        # flight): it is no file's fault, and its frames are lost.
+                        call(send(final=False))
             call(send(final=True))
             while in_flight:
                 call(None)

@@ -281,12 +281,50 @@ def test_overlapped_network_calls_give_the_same_samples_in_order():
     assert over_threads and threading.current_thread().name not in over_threads
 
 
-def test_a_network_error_on_the_worker_thread_reaches_the_caller():
+def test_a_network_error_ends_the_run_and_leaves_no_partial_file(fitted_tiny, tmp_path):
+    """An error of the network (on the worker thread) is no file's: it reaches the caller,
+    finished outputs stay whole, and nothing half-written is left."""
     from skdenoise.engine import ChunkEngine
 
-    def broken(frames):
-        raise RuntimeError("the network broke")
+    calls = []
 
-    engine = ChunkEngine(broken, SpectralSettings(sample_rate=8000), batch_frames=2)
+    def broken_second_call(frames):
+        calls.append(len(frames))
+        if len(calls) == 2:
+            raise RuntimeError("the network broke")
+        return frames
+
+    engine = ChunkEngine(broken_second_call, SpectralSettings(sample_rate=8000), batch_frames=2)
     with pytest.raises(RuntimeError, match="the network broke"):
         engine.denoise([np.ones(30_000, np.float32)] * 3)
+
+    denoiser = Denoiser(fitted_tiny, batch_frames=2)
+    real = denoiser.engine.denoise_frames
+    calls.clear()
+
+    def fails_later(frames):
+        calls.append(len(frames))
+        if len(calls) == 2:  # calls take 32 frames: 16 files of 2 frames each
+            raise RuntimeError("the network broke")
+        return real(frames)
+
+    denoiser.engine.denoise_frames = fails_later
+    noisy, _ = noisy_pairs(seed=14, lengths=(9000,) * 40)
+    pairs = []
+    for k, x in enumerate(noisy):
+        sf.write(tmp_path / f"in{k}.wav", x, 8000, subtype="FLOAT")
+        pairs.append((tmp_path / f"in{k}.wav", tmp_path / "out" / f"in{k}.wav"))
+    (tmp_path / "out").mkdir()
+    with pytest.raises(RuntimeError, match="the network broke"):
+        denoiser.denoise_files(pairs)
+    left = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert 0 < len(left) < len(pairs)
+    assert all(name.startswith("in") and name.endswith(".wav") for name in left)
+    whole = Denoiser(fitted_tiny)
+    for name in left:  # finished outputs are complete and right
+        k = int(name[2:-4])
+        np.testing.assert_allclose(
+            sf.read(tmp_path / "out" / name, dtype="float32")[0],
+            whole.denoise_array(noisy[k]),
+            atol=1e-4,
+        )
