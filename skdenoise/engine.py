@@ -277,17 +277,19 @@ class ChunkEngine:
             pool = None
             if self.overlap:
                 pool = stack.enter_context(ThreadPoolExecutor(1, "skdenoise-network"))
-            in_flight: list = []  # the call running now (a future), at most one
+            running = None  # the call on the worker thread (a future), if any
 
             def call(frames: np.ndarray | None) -> None:
-                """Start a call on ``frames``, then finish the one before it."""
-                if frames is not None:
-                    if pool is None:
+                """Start a call on ``frames`` (if any), then finish the one before it."""
+                nonlocal running
+                if pool is None:
+                    if frames is not None:
                         receive(self.denoise_frames(frames))
-                        return
-                    in_flight.append(pool.submit(self.denoise_frames, frames))
-                if len(in_flight) > 1 or (frames is None and in_flight):
-                    receive(in_flight.pop(0).result())
+                    return
+                previous = running
+                running = None if frames is None else pool.submit(self.denoise_frames, frames)
+                if previous is not None:
+                    receive(previous.result())
 
             for job in jobs:
                 tasks = self._tasks(job)
@@ -307,8 +309,7 @@ class ChunkEngine:
                         # flight): it is no file's fault, and its frames are lost.
                         call(send(final=False))
             call(send(final=True))
-            while in_flight:
-                call(None)
+            call(None)
 
     def denoise(self, waveforms: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Denoise mono waveforms at the model's rate, batching frames across them.

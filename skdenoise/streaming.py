@@ -148,26 +148,24 @@ class Denoiser:
         self.sample_rate = int(engine.settings.sample_rate)
 
     @classmethod
-    def from_model_file(
-        cls,
-        path: PathLike,
-        *,
-        preset: str | None = None,
-        backend: str | None = None,
-        strength: float | None = None,
-        expansion: float | None = None,
-        dry: float | None = None,
-        bypass_snr_db: float | None = None,
-        bypass_ramp_db: float | None = None,
-        bypass_low_snr_db: float | None = None,
-        chunk_seconds: float = CHUNK_SECONDS,
-        batch_frames: int = BATCH_FRAMES,
-    ) -> Denoiser:
+    def from_model_file(cls, path: PathLike, **options) -> Denoiser:
         """The denoiser of a model file, built without a pipeline (scikit-learn is not
         imported; with LiteRT neither is TensorFlow): what ``skdenoise denoise`` runs.
 
-        Parameters are those of :func:`skdenoise.inference.model_engine`; the outputs are
-        those of ``Denoiser(load_model(path, preset=preset))`` with the same settings.
+        Parameters
+        ----------
+        path : str or PathLike
+            A model file.
+        **options
+            The keyword arguments of :func:`skdenoise.inference.model_engine`
+            (``preset``, ``backend``, ``strength``, ``expansion``, ``dry``, the bypass
+            settings, ``chunk_seconds``, ``batch_frames``).
+
+        Returns
+        -------
+        Denoiser
+            Its outputs are those of ``Denoiser(load_model(path, preset=preset))`` with the
+            same settings.
 
         Examples
         --------
@@ -180,21 +178,7 @@ class Denoiser:
         from .inference import model_engine
 
         denoiser = cls.__new__(cls)
-        denoiser._use(
-            model_engine(
-                path,
-                preset=preset,
-                backend=backend,
-                strength=strength,
-                expansion=expansion,
-                dry=dry,
-                bypass_snr_db=bypass_snr_db,
-                bypass_ramp_db=bypass_ramp_db,
-                bypass_low_snr_db=bypass_low_snr_db,
-                chunk_seconds=chunk_seconds,
-                batch_frames=batch_frames,
-            )
-        )
+        denoiser._use(model_engine(path, **options))
         return denoiser
 
     def run(self, jobs: Iterable[Job], progress=None) -> None:
