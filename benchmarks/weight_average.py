@@ -23,6 +23,13 @@ speakers, which can only favour the base):
 - *in-domain*: the validation speakers of the shared corpora (LibriSpeech, FSDD, AN4),
   plainly mixed with the validation noises at 0 to 15 dB, like the older dev set.
 
+``--minus`` (task arithmetic; Ilharco et al., "Editing models with task arithmetic", ICLR
+2023): ``base + alpha * (tuned - minus)``, where ``tuned`` and ``minus`` are two fine-tunes of
+``base`` that differ in one thing (e.g. the recogniser term in the loss), from the same
+weights with the same seed, so that what every fine-tune does cancels and their difference
+is that one thing's pull. ``--each`` also writes every alpha's model beside ``--out``
+(``STEM.alpha<a>.npz``), to judge each one further.
+
 Rule (fixed before any result): the largest realistic PESQ among the alphas whose in-domain
 PESQ is within ``--max-in-domain-loss`` (0.05) of the base model's. Prints the table and
 writes the chosen model to ``--out``.
@@ -42,18 +49,27 @@ import numpy as np
 SHARED = ("/librispeech_subsets/", "/fsdd/", "/an4_subset/")
 
 
-def interpolate(base_path, tuned_path, alpha: float):
-    """A pipeline with ``(1 - alpha) * base + alpha * tuned`` weights (scales checked)."""
+def interpolate(base_path, tuned_path, alpha: float, minus_path=None):
+    """A pipeline with ``(1 - alpha) * base + alpha * tuned`` weights, or with ``minus_path``
+    ``base + alpha * (tuned - minus)`` (scales and architecture checked alike)."""
     from skdenoise.pipeline import load_model
 
     base, tuned = load_model(base_path), load_model(tuned_path)
-    rb, rt = base.named_steps["unet"], tuned.named_steps["unet"]
-    for name in ("input_mean_", "input_scale_", "target_scale_", "architecture_"):
-        if getattr(rb, name) != getattr(rt, name):
-            raise SystemExit(f"{name} differs between the models: they cannot be averaged")
+    others = [tuned] if minus_path is None else [tuned, load_model(minus_path)]
+    rb = base.named_steps["unet"]
+    for other in others:
+        ro = other.named_steps["unet"]
+        for name in ("input_mean_", "input_scale_", "target_scale_", "architecture_"):
+            if getattr(rb, name) != getattr(ro, name):
+                raise SystemExit(f"{name} differs between the models: they cannot be combined")
+    rt = tuned.named_steps["unet"]
     meta, w_tuned = rt._fitted_state()
     _, w_base = rb._fitted_state()
-    weights = [(1 - alpha) * a + alpha * b for a, b in zip(w_base, w_tuned)]
+    if minus_path is None:
+        weights = [(1 - alpha) * a + alpha * b for a, b in zip(w_base, w_tuned)]
+    else:
+        _, w_minus = others[1].named_steps["unet"]._fitted_state()
+        weights = [a + alpha * (b - c) for a, b, c in zip(w_base, w_tuned, w_minus)]
     rt._restore_fitted(meta, weights)
     return tuned
 
@@ -143,6 +159,12 @@ def main() -> None:
     parser.add_argument("--tuned", required=True)
     parser.add_argument("--speech", required=True, action="append")
     parser.add_argument("--noise", required=True, action="append")
+    parser.add_argument(
+        "--minus", default=None, help="base + alpha * (tuned - minus) instead of the average"
+    )
+    parser.add_argument(
+        "--each", action="store_true", help="also write every alpha's model beside --out"
+    )
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.5, 0.6, 0.7, 0.8, 1.0])
     parser.add_argument("--n", type=int, default=150, help="mixtures per selection set")
     parser.add_argument("--seed", type=int, default=11)
@@ -161,7 +183,7 @@ def main() -> None:
     inputs = {name: score(None, pairs, rate) for name, pairs in sets.items()}
     results = {}
     for alpha in args.alphas:
-        pipe = interpolate(args.base, args.tuned, alpha)
+        pipe = interpolate(args.base, args.tuned, alpha, args.minus)
         results[alpha] = (pipe, {name: score(pipe, pairs, rate) for name, pairs in sets.items()})
 
     def mean(values, name, metric):
@@ -170,6 +192,8 @@ def main() -> None:
     from machine import describe as describe_machine
 
     print(f"machine: {describe_machine()}")
+    if args.minus:
+        print(f"weights: base + alpha * (tuned - minus); minus {args.minus}")
     print(
         "selection sets from the fine-tune's validation side: "
         + ", ".join(f"{k} {len(v)} mixtures" for k, v in sets.items())
@@ -194,6 +218,10 @@ def main() -> None:
     ]
     chosen = max(allowed, key=lambda a: mean(results[a][1]["realistic"], "realistic", "pesq"))
     save_model(results[chosen][0], args.out)
+    if args.each:
+        out = Path(args.out)
+        for alpha, (pipe, _) in results.items():
+            print(f"wrote {save_model(pipe, out.with_name(f'{out.stem}.alpha{alpha:g}.npz'))}")
     print(
         f"chosen alpha {chosen:g} (in-domain PESQ floor {floor:.3f}); wrote {args.out} "
         f"({time.time() - started:.0f} s)"
