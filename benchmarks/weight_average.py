@@ -202,13 +202,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     row = ["input"]
     for name in sets:
-        row += [f"{mean(inputs[name], name, m):.3f}" for m in ("pesq", "stoi")]
+        row += [f"{mean(inputs[name], name, m):.4f}" for m in ("pesq", "stoi")]
         row += [f"{mean(inputs[name], name, 'si_sdr'):.2f}"]
     print("| " + " | ".join(row) + " |")
     for alpha, (_, scores) in results.items():
         row = [f"{alpha:g}"]
         for name in sets:
-            row += [f"{mean(scores[name], name, m):.3f}" for m in ("pesq", "stoi")]
+            row += [f"{mean(scores[name], name, m):.4f}" for m in ("pesq", "stoi")]
             row += [f"{mean(scores[name], name, 'si_sdr'):.2f}"]
         print("| " + " | ".join(row) + " |")
     base = results[min(results)][1]
@@ -223,7 +223,7 @@ def main() -> None:
         for alpha, (pipe, _) in results.items():
             print(f"wrote {save_model(pipe, out.with_name(f'{out.stem}.alpha{alpha:g}.npz'))}")
     print(
-        f"chosen alpha {chosen:g} (in-domain PESQ floor {floor:.3f}); wrote {args.out} "
+        f"chosen alpha {chosen:g} (in-domain PESQ floor {floor:.4f}); wrote {args.out} "
         f"({time.time() - started:.0f} s)"
     )
 
