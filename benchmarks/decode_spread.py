@@ -1,0 +1,128 @@
+"""How far Whisper's transcripts, and the chance of passing every SNR built on them, move
+when the audio moves by an amount no one can hear.
+
+    python benchmarks/decode_spread.py --speech runs/realistic/train_speech_8k.tsv \
+        --noise runs/realistic/train_noise_8k.tsv --model skdenoise/pretrained/skdenoise-8k.npz \
+        --preset asr --max-words 7 --draws 2 --jobs 2
+
+The same training-side selection mixtures as ``asr_preset.py`` (same seed and
+``--max-words``) are decoded by the Whisper recogniser of the yardsticks (tiny.en, int8,
+greedy, loop guard): the unprocessed input and the model's output (with ``--preset``), once
+as they are and ``--draws`` times more after adding white noise at ``--dither-db`` dB
+below full scale (-90 by default, under the 16-bit quantisation step), each draw its own.
+For every decode it prints the WER at each input SNR and, for the model, the chance of
+passing every SNR against the input decoded the same way (``safe_probability``, 27
+sentences per SNR), so the spread shows how much of a difference between two settings,
+two models or two machines the decoder alone can make. Nothing is chosen from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np
+
+
+def dithered(recordings, level_db: float, seed: int | None) -> list[np.ndarray]:
+    """``recordings`` with white noise ``level_db`` dB below full scale added (a new draw
+    from ``seed`` per recording); unchanged when ``seed`` is None."""
+    if seed is None:
+        return list(recordings)
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** (level_db / 20.0)
+    return [
+        (np.asarray(x, np.float64) + scale * rng.standard_normal(len(x))).astype(np.float32)
+        for x in recordings
+    ]
+
+
+def decode(recordings, rate: int) -> list[str]:
+    """Whisper's transcripts of ``recordings`` (a worker's job)."""
+    from skdenoise.asr import WhisperTranscriber
+
+    whisper = WhisperTranscriber()
+    return [whisper.transcribe(x, rate) for x in recordings]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--speech", required=True, action="append")
+    parser.add_argument("--noise", required=True, action="append")
+    parser.add_argument("--model", required=True, help="model file (.npz)")
+    parser.add_argument("--preset", default=None, help="a preset stored in the model file")
+    parser.add_argument("--max-words", type=int, default=None)
+    parser.add_argument("--draws", type=int, default=2, help="dithered decodes of each")
+    parser.add_argument("--dither-db", type=float, default=-90.0)
+    parser.add_argument("--dev-size", type=int, default=27)
+    parser.add_argument("--seed", type=int, default=7, help="of the selection mixtures")
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+
+    from asr_preset import selection_set, shorter, wer_by_snr
+    from joblib import Parallel, delayed
+    from machine import describe as describe_machine
+
+    from skdenoise.metrics import word_errors
+    from skdenoise.pipeline import load_model
+    from skdenoise.scoring import safe_probability
+
+    started = time.time()
+    pipe = load_model(args.model, preset=args.preset)
+    rate = int(pipe.named_steps["load"].sample_rate)
+    mixtures = selection_set(args.speech, args.noise, rate=rate, n=None, seed=args.seed)
+    noisy, _, texts, _, snrs = shorter(mixtures, mixtures[2], args.max_words)
+    outputs = pipe.predict(noisy, sample_rate=rate)
+    draws = [None] + [1000 + k for k in range(args.draws)]
+    jobs = [(name, seed) for seed in draws for name in ("input", "model")]
+    sources = {"input": noisy, "model": outputs}
+    decoded = Parallel(n_jobs=args.jobs)(
+        delayed(decode)(dithered(sources[name], args.dither_db, seed), rate) for name, seed in jobs
+    )
+    hyps = dict(zip(jobs, decoded))
+
+    snr_values = sorted(set(snrs))
+    print(f"machine: {describe_machine()}")
+    print(
+        f"{len(noisy)} selection mixtures (at most {args.max_words} reference words), model "
+        f"{args.model}, preset {args.preset}; dither {args.dither_db:g} dBFS, white"
+    )
+    head = " | ".join(f"{s:g} dB" for s in snr_values)
+    chance_head = f"chance of passing every SNR ({args.dev_size} per SNR)"
+    print(f"| decode | audio | {head} | WER | {chance_head} |")
+    print("|---|---|" + "---|" * len(snr_values) + "---|---|")
+    for seed in draws:
+        label = "as is" if seed is None else f"dither seed {seed}"
+        errors = {}
+        for name in ("input", "model"):
+            errors[name], words = word_errors(texts, hyps[(name, seed)])
+            by_snr = wer_by_snr(errors[name], words, snrs)
+            cells = " | ".join(f"{100 * by_snr[s]:.1f}%" for s in snr_values)
+            chance = ""
+            if name == "model":
+                p = safe_probability(
+                    errors["model"], errors["input"], snrs, sample_size=args.dev_size
+                )
+                chance = f"{100 * p:.1f}%"
+            total = 100 * errors[name].sum() / words.sum()
+            print(f"| {label} | {name} | {cells} | {total:.1f}% | {chance} |")
+    changed = {
+        name: [
+            sum(a != b for a, b in zip(hyps[(name, None)], hyps[(name, seed)]))
+            for seed in draws[1:]
+        ]
+        for name in ("input", "model")
+    }
+    print(
+        "transcripts that differ from the undithered decode: "
+        + "; ".join(f"{name} {v} of {len(noisy)}" for name, v in changed.items())
+        + f" ({time.time() - started:.0f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
