@@ -55,6 +55,13 @@ def main() -> None:
     parser.add_argument("--noise", required=True, action="append")
     parser.add_argument("--model", required=True, help="model file (.npz)")
     parser.add_argument("--preset", default=None, help="a preset stored in the model file")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a pipeline parameter to set after the preset, e.g. rebuild__dry=0.2 (repeatable)",
+    )
     parser.add_argument("--max-words", type=int, default=None)
     parser.add_argument("--draws", type=int, default=2, help="dithered decodes of each")
     parser.add_argument("--dither-db", type=float, default=-90.0)
@@ -73,6 +80,9 @@ def main() -> None:
 
     started = time.time()
     pipe = load_model(args.model, preset=args.preset)
+    for item in args.param:
+        name, _, value = item.partition("=")
+        pipe.set_params(**{name: None if value.lower() == "none" else float(value)})
     rate = int(pipe.named_steps["load"].sample_rate)
     mixtures = selection_set(args.speech, args.noise, rate=rate, n=None, seed=args.seed)
     noisy, _, texts, _, snrs = shorter(mixtures, mixtures[2], args.max_words)
@@ -89,7 +99,8 @@ def main() -> None:
     print(f"machine: {describe_machine()}")
     print(
         f"{len(noisy)} selection mixtures (at most {args.max_words} reference words), model "
-        f"{args.model}, preset {args.preset}; dither {args.dither_db:g} dBFS, white"
+        f"{args.model}, preset {args.preset}, set {args.param}; "
+        f"dither {args.dither_db:g} dBFS, white"
     )
     head = " | ".join(f"{s:g} dB" for s in snr_values)
     chance_head = f"chance of passing every SNR ({args.dev_size} per SNR)"
