@@ -264,6 +264,13 @@ def test_presets_travel_in_the_model_file(fitted_tiny, tmp_path, capsys):
     assert not (tmp_path / "c.wav").exists()
 
 
+def _blas_threads() -> set:
+    """The thread counts of the BLAS libraries loaded (empty if none)."""
+    from threadpoolctl import threadpool_info
+
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+
 class _BlasWatchingWhisper:
     """Stands in for faster-whisper's model: records BLAS's threads while it decodes."""
 
@@ -271,18 +278,12 @@ class _BlasWatchingWhisper:
         self.threads = []
 
     def transcribe(self, audio, **options):
-        from threadpoolctl import threadpool_info
-
         def segments():
             # faster-whisper decodes lazily, as the segments are read
-            self.threads.append(
-                {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
-            )
+            self.threads.append(_blas_threads())
             yield SimpleNamespace(text="stop the car", compression_ratio=1.0)
 
-        self.threads.append(
-            {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
-        )
+        self.threads.append(_blas_threads())
         return segments(), None
 
 
@@ -290,23 +291,20 @@ def test_whisper_decodes_on_one_blas_thread_and_restores_the_callers():
     """Whisper's features depend, in their last bits, on BLAS's thread count, and noisy
     transcripts on those bits: decodes run on one BLAS thread whatever the caller set, and
     the caller's limit is back afterwards; nested blocks restore it only at the outermost."""
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
     from skdenoise.asr import one_blas_thread
 
-    def blas_threads():
-        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
-
-    if not blas_threads():
+    if not _blas_threads():
         pytest.skip("no BLAS library loaded")
     whisper = WhisperTranscriber()
     fake = whisper._local.model = _BlasWatchingWhisper()
     with threadpool_limits(limits=2, user_api="blas"):
-        assert blas_threads() == {2}
+        assert _blas_threads() == {2}
         assert whisper.transcribe(syllables(rate=16000), 16000) == "stop the car"
         assert fake.threads == [{1}, {1}]
-        assert blas_threads() == {2}
+        assert _blas_threads() == {2}
         with one_blas_thread():
             whisper.transcribe(syllables(rate=16000), 16000)
-            assert blas_threads() == {1}  # the inner decode left the outer limit alone
-        assert blas_threads() == {2}
+            assert _blas_threads() == {1}  # the inner decode left the outer limit alone
+        assert _blas_threads() == {2}
