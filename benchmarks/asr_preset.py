@@ -31,6 +31,13 @@ but from other speakers and noises).
   chance is the one allowed, and the script says so. (A point estimate at or below the
   input on the whole set, the rule until December 2026, passes settings whose margin is
   within the noise of 30 sentences per SNR; two such presets then failed on the dev set.)
+- ``--dithers N`` decodes the input and every setting N times more, each time with its own
+  white dither at -90 dBFS (inaudible, under the 16-bit step; ``decode_spread.py`` shows
+  it changes about a quarter of the transcripts of these noisy mixtures), and the chance
+  then draws one decode per drawn sentence, the same dither for the setting and the input
+  (so a sentence a setting hands over unchanged ties, as on a dev set decoded on one
+  machine): it includes the recogniser's own variability, not only which sentences are
+  drawn.
 - Refit rule, among those: the settings whose cross-validated WER is within one standard
   error of the lowest, and of these the one with the best SI-SDR (the most noise removed).
 - Whisper decodes with its loop guard (``WhisperTranscriber``'s default). The whole-set
@@ -63,6 +70,10 @@ N_SPLITS = 3
 #: The default grid's dry mixes and SNR bypass thresholds (dB; None: no bypass).
 DRY_MIXES = [0.0, 0.2, 0.4, 0.6, 0.8]
 BYPASSES = [None, 5.0, 10.0, 15.0]
+#: Level of the white dithers of ``--dithers`` (dB below full scale: under the 16-bit step)
+#: and the first dither's seed (the others follow it; ``decode_spread.py``'s too).
+DITHER_DB = -90.0
+DITHER_SEED = 1000
 
 
 def grid(
@@ -138,19 +149,38 @@ def wer_by_snr(errors, words, snrs) -> dict[float, float]:
     }
 
 
-def decode_setting(model, params: dict | None, noisy, rate: int, cache: Path) -> list[str]:
+def dithered(recordings, level_db: float, seed: int | None) -> list[np.ndarray]:
+    """``recordings`` with white noise ``level_db`` dB below full scale added (a new draw
+    from ``seed`` per recording); unchanged when ``seed`` is None."""
+    if seed is None:
+        return list(recordings)
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** (level_db / 20.0)
+    return [
+        (np.asarray(x, np.float64) + scale * rng.standard_normal(len(x))).astype(np.float32)
+        for x in recordings
+    ]
+
+
+def decode_setting(
+    model, params: dict | None, noisy, rate: int, cache: Path, dithers: tuple = (None,)
+) -> list[list[str]]:
     """Whisper's transcripts of ``model`` with ``params`` on every mixture (a worker's job);
-    of the unprocessed mixtures when ``params`` is None."""
+    of the unprocessed mixtures when ``params`` is None. One list per item of ``dithers``:
+    None for the audio as it is, else the seed of a white dither at :data:`DITHER_DB`."""
     from sklearn.base import clone
 
     from skdenoise.asr import CachedTranscriber, WhisperTranscriber
 
     whisper = CachedTranscriber(WhisperTranscriber(), path=cache)
     if params is None:
-        return [whisper.transcribe(x, rate) for x in noisy]
-    off = {"rebuild__bypass_snr_db": None, "rebuild__bypass_low_snr_db": None}
-    candidate = clone(model).set_params(**{**off, **params})
-    return [whisper.transcribe(y, rate) for y in candidate.predict(noisy)]
+        audio = noisy
+    else:
+        off = {"rebuild__bypass_snr_db": None, "rebuild__bypass_low_snr_db": None}
+        audio = clone(model).set_params(**{**off, **params}).predict(noisy)
+    return [
+        [whisper.transcribe(y, rate) for y in dithered(audio, DITHER_DB, seed)] for seed in dithers
+    ]
 
 
 def errors_by_type(texts, snrs, input_hyps, chosen_hyps) -> str:
@@ -275,6 +305,14 @@ def main() -> None:
         default=None,
         help="keep only the selection mixtures whose reference has at most this many words",
     )
+    parser.add_argument(
+        "--dithers",
+        type=int,
+        default=0,
+        help="decode the input and every setting this many times more, each with its own "
+        "white dither at -90 dBFS; the chance of passing every SNR then draws one decode "
+        "per drawn sentence (default: one decode, as it is)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="store the preset in --model")
@@ -323,21 +361,25 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "whisper.jsonl"
-        # The input and every setting on the whole set, one worker each.
-        decoded = Parallel(n_jobs=args.jobs)(
-            delayed(decode_setting)(searched, params, noisy, rate, cache)
+        # The input and every setting on the whole set, one worker each (each decoded as
+        # it is and with every dither).
+        dithers = (None, *range(DITHER_SEED, DITHER_SEED + args.dithers))
+        decodes = Parallel(n_jobs=args.jobs)(
+            delayed(decode_setting)(searched, params, noisy, rate, cache, dithers)
             for params in [None, *settings]
         )
+        decoded = [d[0] for d in decodes]  # as it is: the per-SNR WER and the search
         hypotheses = {key(p): h for p, h in zip(settings, decoded[1:])}
-        # One alignment per sentence and setting serves both the per-SNR WER and the
-        # bootstrap.
-        input_errors, words = word_errors(texts, decoded[0])
-        by_snr = {"input": wer_by_snr(input_errors, words, snrs)}
+        # One alignment per sentence, decode and setting serves both the per-SNR WER and
+        # the bootstrap.
+        input_errors = np.stack([word_errors(texts, h)[0] for h in decodes[0]])
+        words = word_errors(texts, decoded[0])[1]
+        by_snr = {"input": wer_by_snr(input_errors[0], words, snrs)}
         chance = {}
-        for k, hyps in hypotheses.items():
-            errors, _ = word_errors(texts, hyps)
-            by_snr[k] = wer_by_snr(errors, words, snrs)
-            chance[k] = safe_probability(
+        for p, several in zip(settings, decodes[1:]):
+            errors = np.stack([word_errors(texts, h)[0] for h in several])
+            by_snr[key(p)] = wer_by_snr(errors[0], words, snrs)
+            chance[key(p)] = safe_probability(
                 errors, input_errors, snrs, sample_size=args.dev_size, random_state=args.seed
             )
         processed = {k: p for k, p in chance.items() if k[0] != 1.0}
@@ -361,6 +403,8 @@ def main() -> None:
                         "snrs": snrs,
                         "speakers": speakers,
                         "input": decoded[0],
+                        "dither_seeds": list(dithers[1:]),
+                        "input_dithered": decodes[0][1:],
                         "settings": [
                             {
                                 "dry": p["rebuild__dry"],
@@ -368,9 +412,10 @@ def main() -> None:
                                 "strength": key(p)[2],
                                 "ramp": key(p)[3],
                                 "low": key(p)[4],
-                                "hypotheses": h,
+                                "hypotheses": h[0],
+                                "dithered": h[1:],
                             }
-                            for p, h in zip(settings, decoded[1:])
+                            for p, h in zip(settings, decodes[1:])
                         ],
                     }
                 )
@@ -401,6 +446,12 @@ def main() -> None:
         + ")"
     )
     print(f"machine: {describe_machine()} (Whisper's transcripts may differ by processor)")
+    if args.dithers:
+        print(
+            f"chance over {1 + args.dithers} decodes of each sentence (as it is and with "
+            f"white dithers at {DITHER_DB:g} dBFS, seeds {DITHER_SEED}-"
+            f"{DITHER_SEED + args.dithers - 1}); per-SNR WER from the decode as it is"
+        )
     snr_columns = " | ".join(f"{g:g} dB" for g in groups)
     print(
         "| dry | bypass | ramp | low bypass | strength | WER (Whisper) | +/- 1 SE | SI-SDR (dB) | "

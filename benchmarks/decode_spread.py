@@ -25,21 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np
-
-
-def dithered(recordings, level_db: float, seed: int | None) -> list[np.ndarray]:
-    """``recordings`` with white noise ``level_db`` dB below full scale added (a new draw
-    from ``seed`` per recording); unchanged when ``seed`` is None."""
-    if seed is None:
-        return list(recordings)
-    rng = np.random.default_rng(seed)
-    scale = 10.0 ** (level_db / 20.0)
-    return [
-        (np.asarray(x, np.float64) + scale * rng.standard_normal(len(x))).astype(np.float32)
-        for x in recordings
-    ]
-
 
 def decode(recordings, rate: int) -> list[str]:
     """Whisper's transcripts of ``recordings`` (a worker's job)."""
@@ -70,7 +55,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
 
-    from asr_preset import selection_set, shorter, wer_by_snr
+    from asr_preset import DITHER_SEED, dithered, selection_set, shorter, wer_by_snr
     from joblib import Parallel, delayed
     from machine import describe as describe_machine
 
@@ -87,7 +72,7 @@ def main() -> None:
     mixtures = selection_set(args.speech, args.noise, rate=rate, n=None, seed=args.seed)
     noisy, _, texts, _, snrs = shorter(mixtures, mixtures[2], args.max_words)
     outputs = pipe.predict(noisy, sample_rate=rate)
-    draws = [None] + [1000 + k for k in range(args.draws)]
+    draws = [None] + [DITHER_SEED + k for k in range(args.draws)]
     jobs = [(name, seed) for seed in draws for name in ("input", "model")]
     sources = {"input": noisy, "model": outputs}
     decoded = Parallel(n_jobs=args.jobs)(

@@ -423,11 +423,23 @@ def safe_probability(
     whose WER is slightly below the input's on the selection set fails about half the time
     on a fresh set of the same size.
 
+    A recogniser's transcript of a noisy sentence can itself change with an inaudible
+    change of the audio (a dither, another processor). Given several decodes of each
+    sentence (one row each, e.g. the audio as it is and with dithers), every drawn
+    sentence also draws one of its decodes, so the chance includes that variability too.
+    The draw is paired: decode ``k`` of the setting against decode ``k`` of the input
+    (decoded the same way, e.g. the same dither), as on a dev set decoded on one machine,
+    where a sentence the setting hands over unchanged has the input's transcript.
+
     Parameters
     ----------
-    errors, input_errors : array-like of int, shape (n_sentences,)
-        Word errors of each sentence after the setting and on the unprocessed input
-        (:func:`skdenoise.metrics.word_errors`).
+    errors : array-like of int, shape (n_sentences,) or (n_decodes, n_sentences)
+        Word errors of each sentence after the setting
+        (:func:`skdenoise.metrics.word_errors`), one row per decode.
+    input_errors : array-like of int, shape (n_sentences,) or (n_decodes, n_sentences)
+        The same on the unprocessed input, decode ``k`` made as the setting's decode ``k``.
+        Either side may have a single decode, which then stands against every decode of
+        the other.
     groups : sequence, length n_sentences
         Each sentence's group (its input SNR).
     sample_size : int, default=40
@@ -439,7 +451,8 @@ def safe_probability(
     -------
     float
         The fraction of draws that pass in every group, in [0, 1]; 1 when the setting's
-        errors equal the input's on every sentence.
+        errors equal the input's on every sentence (and decode). With one decode each the
+        draws, and so the result, are those of the one-row form.
 
     Examples
     --------
@@ -450,22 +463,46 @@ def safe_probability(
     1.0
     >>> safe_probability(noisy + 1, noisy, [0, 0, 5, 5])
     0.0
+    >>> decodes = np.stack([noisy, noisy + 1])  # the second decode is one error worse
+    >>> 0.0 < safe_probability(decodes, noisy, [0, 0, 5, 5], sample_size=2) < 1.0
+    True
+    >>> safe_probability(decodes, decodes, [0, 0, 5, 5])  # paired: the input always passes
+    1.0
     """
-    diff = np.asarray(errors, dtype=np.int64) - np.asarray(input_errors, dtype=np.int64)
+    errors = np.atleast_2d(np.asarray(errors, dtype=np.int64))
+    input_errors = np.atleast_2d(np.asarray(input_errors, dtype=np.int64))
     groups = np.asarray(groups)
-    if diff.ndim != 1 or diff.shape != groups.shape:
+    if (
+        errors.ndim != 2
+        or input_errors.ndim != 2
+        or groups.ndim != 1
+        or errors.shape[1] != groups.size
+        or input_errors.shape[1] != groups.size
+    ):
         raise ValueError(
-            f"errors, input_errors and groups must be 1-D of one length, got {diff.shape} "
-            f"and {groups.shape}."
+            "errors and input_errors must be (n_decodes, n_sentences) or (n_sentences,), "
+            f"and groups 1-D of n_sentences, got {errors.shape}, {input_errors.shape} and "
+            f"{groups.shape}."
         )
-    if diff.size == 0:
+    if 1 < errors.shape[0] != input_errors.shape[0] > 1:
+        raise ValueError(
+            f"{errors.shape[0]} decodes of the setting against {input_errors.shape[0]} of the "
+            "input: give both the same number, or one side a single decode."
+        )
+    if groups.size == 0:
         raise ValueError("no sentences to resample.")
     if sample_size < 1 or n_resamples < 1:
         raise ValueError("sample_size and n_resamples must be at least 1.")
     rng = np.random.default_rng(random_state)
+
+    n_decodes = max(errors.shape[0], input_errors.shape[0])
     passed = np.ones(n_resamples, dtype=bool)
     for group in np.unique(groups):
-        members = diff[groups == group]
-        draws = rng.integers(0, members.size, size=(n_resamples, sample_size))
-        passed &= members[draws].sum(axis=1) <= 0
+        members = np.flatnonzero(groups == group)
+        draws = members[rng.integers(0, members.size, size=(n_resamples, sample_size))]
+        # With one decode, draw nothing: the random stream stays the one-row form's.
+        k = 0 if n_decodes == 1 else rng.integers(0, n_decodes, size=draws.shape)
+        ours = errors[np.minimum(k, errors.shape[0] - 1), draws]
+        theirs = input_errors[np.minimum(k, input_errors.shape[0] - 1), draws]
+        passed &= (ours - theirs).sum(axis=1) <= 0
     return float(passed.mean())

@@ -188,5 +188,41 @@ def test_safe_probability_is_the_chance_of_passing_in_every_group():
     assert safe_probability(flip, noisy, snrs, random_state=3) == safe_probability(
         flip, noisy, snrs, random_state=3
     )
-    with pytest.raises(ValueError, match="1-D of one length"):
+    with pytest.raises(ValueError, match="groups 1-D of n_sentences"):
         safe_probability(noisy, noisy, snrs[:10])
+
+
+def test_safe_probability_over_several_decodes():
+    from skdenoise.scoring import safe_probability
+
+    rng = np.random.default_rng(1)
+    noisy = rng.integers(0, 8, 300)
+    snrs = np.repeat([-5, 0, 5], 100)
+    flip = noisy + rng.choice([-1, 1], 300)
+    # One decode as a one-row table: the very same draws as the one-row form.
+    assert safe_probability(flip[None], noisy[None], snrs) == safe_probability(flip, noisy, snrs)
+    # A second decode one error worse on every sentence at 5 dB: a drawn sentence takes it
+    # about half the time, so a draw of 40 passes only if none does (2 ** -40).
+    worse = np.stack([noisy, noisy + (snrs == 5)])
+    assert safe_probability(worse, noisy, snrs) == 0.0
+    # The same decode on the input's side only makes the input worse: always passes.
+    assert safe_probability(noisy, worse, snrs) == 1.0
+    # Paired decodes: the input against itself always passes, however its decodes differ.
+    assert safe_probability(worse, worse, snrs) == 1.0
+    # ... and decode k is compared with decode k: one error fewer in each always passes,
+    # though the setting's decode 1 has more errors than the input's decode 0.
+    spread = np.stack([noisy, noisy + 3])
+    assert safe_probability(spread - 1, spread, snrs) == 1.0
+    # Each setting decode one error better or worse than the input, whole decodes: half
+    # the drawn sentences take the worse one, a coin flip per sentence, like `flip`.
+    coin = np.stack([noisy - 1, noisy + 1])
+    p = safe_probability(coin, noisy, snrs, sample_size=40, n_resamples=4000)
+    assert 0.03 < p < 0.35
+    # Identical decodes change nothing but which random numbers are drawn.
+    twice = safe_probability(np.stack([flip, flip]), noisy, snrs, n_resamples=4000)
+    once = safe_probability(flip, noisy, snrs, n_resamples=4000)
+    assert abs(twice - once) < 0.05
+    with pytest.raises(ValueError, match="n_decodes, n_sentences"):
+        safe_probability(np.zeros((2, 299), int), noisy, snrs)
+    with pytest.raises(ValueError, match="2 decodes of the setting against 3 of the input"):
+        safe_probability(worse, np.stack([noisy] * 3), snrs)
