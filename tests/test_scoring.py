@@ -199,8 +199,12 @@ def test_safe_probability_over_several_decodes():
     noisy = rng.integers(0, 8, 300)
     snrs = np.repeat([-5, 0, 5], 100)
     flip = noisy + rng.choice([-1, 1], 300)
-    # One decode as a one-row table: the very same draws as the one-row form.
+    # One decode as a one-row table: the very same draws as the one-row form, and those the
+    # same as before several decodes were possible (values of the earlier code, bd78183), so
+    # earlier sittings' chances reproduce.
     assert safe_probability(flip[None], noisy[None], snrs) == safe_probability(flip, noisy, snrs)
+    assert safe_probability(flip, noisy, snrs, sample_size=27) == 0.1165
+    assert safe_probability(flip, noisy, snrs, sample_size=40, random_state=7) == 0.1635
     # A second decode one error worse on every sentence at 5 dB: a drawn sentence takes it
     # about half the time, so a draw of 40 passes only if none does (2 ** -40).
     worse = np.stack([noisy, noisy + (snrs == 5)])
