@@ -58,6 +58,7 @@ def main() -> None:
     from asr_preset import DITHER_SEED, dithered, selection_set, shorter, wer_by_snr
     from joblib import Parallel, delayed
     from machine import describe as describe_machine
+    from preset_gain import parse_setting
 
     from skdenoise.metrics import word_errors
     from skdenoise.pipeline import load_model
@@ -66,8 +67,7 @@ def main() -> None:
     started = time.time()
     pipe = load_model(args.model, preset=args.preset)
     for item in args.param:
-        name, _, value = item.partition("=")
-        pipe.set_params(**{name: None if value.lower() == "none" else float(value)})
+        pipe.set_params(**parse_setting(item))
     rate = int(pipe.named_steps["load"].sample_rate)
     mixtures = selection_set(args.speech, args.noise, rate=rate, n=None, seed=args.seed)
     noisy, _, texts, _, snrs = shorter(mixtures, mixtures[2], args.max_words)
