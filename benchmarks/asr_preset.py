@@ -171,25 +171,33 @@ def dithered(recordings, level_db: float, seed: int | None) -> list[np.ndarray]:
     ]
 
 
-def decode_setting(
-    model, params: dict | None, noisy, rate: int, cache: Path, dithers: tuple = (None,)
+def transcribe_dithered(
+    audio, rate: int, cache: Path | None, dithers: tuple = (None,), level_db: float = DITHER_DB
 ) -> list[list[str]]:
-    """Whisper's transcripts of ``model`` with ``params`` on every mixture (a worker's job);
-    of the unprocessed mixtures when ``params`` is None. One list per item of ``dithers``:
-    None for the audio as it is, else the seed of a white dither at :data:`DITHER_DB`."""
-    from sklearn.base import clone
-
+    """Whisper's transcripts of ``audio`` (a list of recordings), one list per item of
+    ``dithers``: None for the audio as it is, else the seed of a white dither ``level_db``
+    below full scale; through a transcript cache kept in ``cache`` (in memory if None)."""
     from skdenoise.asr import CachedTranscriber, WhisperTranscriber
 
     whisper = CachedTranscriber(WhisperTranscriber(), path=cache)
+    return [
+        [whisper.transcribe(y, rate) for y in dithered(audio, level_db, seed)] for seed in dithers
+    ]
+
+
+def decode_setting(
+    model, params: dict | None, noisy, rate: int, cache: Path, dithers: tuple = (None,)
+) -> list[list[str]]:
+    """:func:`transcribe_dithered` of ``model`` with ``params`` on every mixture (a worker's
+    job); of the unprocessed mixtures when ``params`` is None."""
+    from sklearn.base import clone
+
     if params is None:
         audio = noisy
     else:
         off = {"rebuild__bypass_snr_db": None, "rebuild__bypass_low_snr_db": None}
         audio = clone(model).set_params(**{**off, **params}).predict(noisy)
-    return [
-        [whisper.transcribe(y, rate) for y in dithered(audio, DITHER_DB, seed)] for seed in dithers
-    ]
+    return transcribe_dithered(audio, rate, cache, dithers)
 
 
 def errors_by_type(texts, snrs, input_hyps, chosen_hyps) -> str:
@@ -393,8 +401,9 @@ def main() -> None:
         hypotheses = {key(p): h for p, h in zip(settings, decoded[1:])}
         # One alignment per sentence, decode and setting serves both the per-SNR WER and
         # the bootstrap.
-        input_errors = np.stack([word_errors(texts, h)[0] for h in decodes[0]])
-        words = word_errors(texts, decoded[0])[1]
+        input_alignments = [word_errors(texts, h) for h in decodes[0]]
+        input_errors = np.stack([e for e, _ in input_alignments])
+        words = input_alignments[0][1]
         by_snr = {"input": wer_by_snr(input_errors[0], words, snrs)}
         chance = {}
         for p, several in zip(settings, decodes[1:]):

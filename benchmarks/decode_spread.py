@@ -26,14 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def decode(recordings, rate: int) -> list[str]:
-    """Whisper's transcripts of ``recordings`` (a worker's job)."""
-    from skdenoise.asr import WhisperTranscriber
-
-    whisper = WhisperTranscriber()
-    return [whisper.transcribe(x, rate) for x in recordings]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speech", required=True, action="append")
@@ -55,7 +47,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
 
-    from asr_preset import DITHER_SEED, dithered, selection_set, shorter, wer_by_snr
+    from asr_preset import DITHER_SEED, selection_set, shorter, transcribe_dithered, wer_by_snr
     from joblib import Parallel, delayed
     from machine import describe as describe_machine
     from preset_gain import parse_setting
@@ -73,12 +65,16 @@ def main() -> None:
     noisy, _, texts, _, snrs = shorter(mixtures, mixtures[2], args.max_words)
     outputs = pipe.predict(noisy, sample_rate=rate)
     draws = [None] + [DITHER_SEED + k for k in range(args.draws)]
-    jobs = [(name, seed) for seed in draws for name in ("input", "model")]
     sources = {"input": noisy, "model": outputs}
     decoded = Parallel(n_jobs=args.jobs)(
-        delayed(decode)(dithered(sources[name], args.dither_db, seed), rate) for name, seed in jobs
+        delayed(transcribe_dithered)(audio, rate, None, tuple(draws), args.dither_db)
+        for audio in sources.values()
     )
-    hyps = dict(zip(jobs, decoded))
+    hyps = {
+        (name, seed): h
+        for name, several in zip(sources, decoded)
+        for seed, h in zip(draws, several)
+    }
 
     snr_values = sorted(set(snrs))
     print(f"machine: {describe_machine()}")

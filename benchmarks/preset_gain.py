@@ -95,9 +95,9 @@ def main() -> None:
         if label == "input":
             scores = inputs
         else:
-            model = load_model(args.model, preset=preset)
-            if params:
-                model.set_params(**params)
+            # the default is the model already loaded; the others start from a fresh copy
+            model = pipe if label == "default" else load_model(args.model, preset=preset)
+            model.set_params(**params)
             scores = score_outputs(model.predict(noisy, sample_rate=rate), pairs, rate)
         print(f"| {label} | {cells(scores)} |", flush=True)
     print(f"({time.time() - started:.0f} s)")
