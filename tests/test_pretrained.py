@@ -37,3 +37,30 @@ def test_loads_offline_and_improves_si_sdr(monkeypatch, rate):
     (enhanced,) = pipe.predict([noisy], sample_rate=rate)
     assert enhanced.shape == noisy.shape
     assert si_sdr(clean, enhanced) > si_sdr(clean, noisy) + 3.0
+
+
+@pytest.mark.parametrize("rate", sorted({8000, *shipped_rates()}))
+def test_stored_presets_apply_and_hand_over_what_they_bypass(rate):
+    from skdenoise.spectral import estimated_snr_db
+
+    presets = read_model_meta(pretrained_path(rate))["presets"]
+    assert "asr" in presets  # the model card and the guide document one for every rate
+    rng = np.random.default_rng(1)
+    clean = syllables("ba di gu ke po ta ko mi do re", rate=rate)
+    noise = rng.standard_normal(len(clean)).astype(np.float32)
+    noise *= np.sqrt(np.mean(clean**2) / np.mean(noise**2))  # 0 dB
+    inputs = [clean + noise * 10 ** (-snr / 20) for snr in (-10.0, 40.0)]
+    default = load_pretrained(rate).predict(inputs, sample_rate=rate)
+    for name, preset in presets.items():
+        pipe = load_pretrained(rate, preset=name)
+        params = pipe.get_params()
+        assert all(params[key] == value for key, value in preset.items()), name
+        low = preset.get("rebuild__bypass_low_snr_db")
+        high = preset.get("rebuild__bypass_snr_db")
+        handed_over = 0
+        for x, plain, out in zip(inputs, default, pipe.predict(inputs, sample_rate=rate)):
+            snr = estimated_snr_db(plain, x)
+            if (low is not None and snr < low) or (high is not None and snr >= high):
+                np.testing.assert_array_equal(out, x.astype(np.float32))
+                handed_over += 1
+        assert handed_over == (low is not None) + (high is not None), name
