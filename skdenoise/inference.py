@@ -17,8 +17,8 @@ Examples
 >>> from skdenoise.inference import model_engine
 >>> from skdenoise.modelfile import pretrained_path
 >>> engine = model_engine(pretrained_path(8000), preset="asr")
->>> engine.dry, engine.denoise([np.zeros(9000, "float32")])[0].shape
-(0.2, (9000,))
+>>> engine.bypass_low_snr_db, engine.denoise([np.zeros(9000, "float32")])[0].shape
+(5.5, (9000,))
 """
 
 from __future__ import annotations

@@ -223,8 +223,9 @@ def model_params(meta: dict, *, preset: str | None = None, path: PathLike = "") 
     --------
     >>> from skdenoise.modelfile import model_params, pretrained_path, read_model_meta
     >>> meta = read_model_meta(pretrained_path(8000))
-    >>> model_params(meta)["rebuild"]["dry"], model_params(meta, preset="asr")["rebuild"]["dry"]
-    (0.0, 0.2)
+    >>> low = "bypass_low_snr_db"
+    >>> model_params(meta)["rebuild"][low], model_params(meta, preset="asr")["rebuild"][low]
+    (None, 5.5)
     """
     params = {step: dict(values) for step, values in meta["params"].items()}
     if preset is not None:

@@ -399,8 +399,8 @@ def load_model(path: PathLike, *, preset: str | None = None) -> Pipeline:
     --------
     >>> from skdenoise.pipeline import load_model, pretrained_path
     >>> pipe = load_model(pretrained_path(8000), preset="asr")
-    >>> pipe.named_steps["rebuild"].dry > 0
-    True
+    >>> pipe.named_steps["rebuild"].bypass_low_snr_db
+    5.5
     """
     path = Path(path)
     meta = read_model_meta(path)
