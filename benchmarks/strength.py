@@ -71,6 +71,13 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=150, help="mixtures per selection set")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--held-out-from",
+        nargs=2,
+        metavar=("SPEECH", "NOISE"),
+        help="draw the realistic set only from speakers and noises held out of these "
+        "manifests' validation split too (weight_average.held_out_of_both)",
+    )
     parser.add_argument("--max-pesq-loss", type=float, default=0.01)
     parser.add_argument("--max-stoi-loss", type=float, default=0.005)
     parser.add_argument("--max-in-domain-loss", type=float, default=0.05)
@@ -87,7 +94,15 @@ def main() -> None:
 
     started = time.time()
     rate = args.sample_rate
-    triples = selection_sets(args.speech, args.noise, rate, args.n, args.seed, with_snr=True)
+    triples = selection_sets(
+        args.speech,
+        args.noise,
+        rate,
+        args.n,
+        args.seed,
+        with_snr=True,
+        held_out_from=args.held_out_from,
+    )
     sets = {name: [(x, c) for x, c, _ in t] for name, t in triples.items()}
     snrs = {name: np.asarray([snr for _, _, snr in t]) for name, t in triples.items()}
     inputs = {

@@ -74,24 +74,61 @@ def interpolate(base_path, tuned_path, alpha: float, minus_path=None):
     return tuned
 
 
-def selection_sets(speech, noise, rate: int, n: int, seed: int, with_snr: bool = False):
+def held_out_of_both(val_speech, val_noise, other_speech, other_noise):
+    """The validation rows that are on the validation side of another pair of manifests
+    too: speakers held out of both, and noise files (category and name, at any rate) held
+    out of both. For a model that starts from one trained on the other manifests (say, the
+    8 kHz model for a 16 kHz one), whose training side holds the rest of these speakers."""
+    from skdenoise.training import validation_sources
+
+    other_s, other_n = validation_sources(other_speech, other_noise, random_state=0)
+    speakers = {r.get("speaker") for r in other_s}
+
+    def key(row):
+        return row.get("category"), Path(row["path"]).stem
+
+    noises = {key(r) for r in other_n}
+    speech = [r for r in val_speech if r.get("speaker") in speakers]
+    noise = [r for r in val_noise if key(r) in noises]
+    if not speech or not noise:
+        raise SystemExit("no speaker or no noise file is held out of both sets of manifests")
+    return speech, noise
+
+
+def selection_sets(
+    speech,
+    noise,
+    rate: int,
+    n: int,
+    seed: int,
+    with_snr: bool = False,
+    held_out_from: tuple | None = None,
+):
     """The two selection sets, name -> list of ``(noisy, clean)`` (``(noisy, clean, snr_db)``
-    with ``with_snr``)."""
+    with ``with_snr``). With ``held_out_from=(speech, noise)`` (other manifests), the
+    realistic set is drawn only from what :func:`held_out_of_both` keeps, its sentences
+    repeated (each repeat a new draw of noise, SNR and degradation) until it has ``n``."""
     from skdenoise.augment import Augmentation
     from skdenoise.datasets import MixtureStream
     from skdenoise.training import validation_sources
 
     val_speech, val_noise = validation_sources(speech, noise, random_state=0)
-    sentences = [r for r in val_speech if 2.0 <= float(r.get("duration_s") or 0) <= 12.0]
+    realistic_speech, realistic_noise = val_speech, val_noise
+    if held_out_from is not None:
+        realistic_speech, realistic_noise = held_out_of_both(val_speech, val_noise, *held_out_from)
+    sentences = [r for r in realistic_speech if 2.0 <= float(r.get("duration_s") or 0) <= 12.0]
+    if held_out_from is not None:
+        sentences = sentences * -(-n // len(sentences))
     shared = [r for r in val_speech if any(k in r["path"] for k in SHARED)]
     sets = {}
-    for name, rows, snrs, augmentation in (
-        ("realistic", sentences, (-5.0, 0.0, 5.0, 10.0, 15.0), Augmentation(rt60_s=(0.2, 0.5))),
-        ("in-domain", shared, (0.0, 5.0, 10.0, 15.0), None),
+    realistic = Augmentation(rt60_s=(0.2, 0.5))
+    for name, rows, noises, snrs, augmentation in (
+        ("realistic", sentences, realistic_noise, (-5.0, 0.0, 5.0, 10.0, 15.0), realistic),
+        ("in-domain", shared, val_noise, (0.0, 5.0, 10.0, 15.0), None),
     ):
         stream = MixtureStream(
             speech=rows,
-            noise=val_noise,
+            noise=noises,
             sample_rate=rate,
             snrs=snrs,
             segment_seconds=12.0,

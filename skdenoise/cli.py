@@ -263,11 +263,23 @@ def _add_train(sub) -> None:
     )
     p.add_argument("--segment-seconds", type=float, default=RECIPE["segment_seconds"])
     p.add_argument(
+        "--n-fft",
+        type=int,
+        default=RECIPE["n_fft"],
+        help=f"STFT window in samples (n_fft // 2 + 1 bins; default {RECIPE['n_fft']})",
+    )
+    p.add_argument(
+        "--hop-length",
+        type=int,
+        default=RECIPE["hop_length"],
+        help=f"STFT hop in samples (default {RECIPE['hop_length']})",
+    )
+    p.add_argument(
         "--frame-length",
         type=int,
         default=RECIPE["frame_length"],
-        help="samples per network frame, a multiple of the STFT hop (63); default "
-        f"{RECIPE['frame_length']}: 128 columns, 1.008 s at 8 kHz",
+        help="samples per network frame, a multiple of the STFT hop; default "
+        f"{RECIPE['frame_length']}: 128 columns of hop 63, 1.008 s at 8 kHz",
     )
     p.add_argument("--validation-fraction", type=float, default=RECIPE["validation_fraction"])
     p.add_argument("--patience", type=int, default=RECIPE["patience"])
@@ -362,6 +374,8 @@ _TRAIN_OPTIONS = (
     "snr_range",
     "gain_db_range",
     "segment_seconds",
+    "n_fft",
+    "hop_length",
     "frame_length",
     "validation_fraction",
     "patience",

@@ -619,6 +619,11 @@ def warm_start(
 ) -> tuple[Scales, list[np.ndarray]]:
     """The scales and weights of a model file, to start a training from (same network).
 
+    The network is fully convolutional, so its weights do not depend on the size of the
+    frame it reads: a model may start from one with another number of frequency bins or
+    columns (e.g. a 16 kHz network with ``n_fft=510``, 256 bins, from the 8 kHz one's 128,
+    whose bins are as wide: 31 Hz).
+
     Parameters
     ----------
     path : str or PathLike
@@ -636,7 +641,8 @@ def warm_start(
     Raises
     ------
     ValueError
-        The file's network differs from ``architecture`` (dropout aside) or its bound.
+        The file's network differs from ``architecture`` (dropout and the frame's size
+        aside) or its bound.
 
     Examples
     --------
@@ -653,10 +659,12 @@ def warm_start(
     path = Path(path)
     meta = read_model_meta(path)
     fitted = meta["fitted"]
-    # The weights must fit, and mean the same: dropout may differ, the bound may not.
-    theirs = {k: v for k, v in fitted["architecture_"].items() if k != "dropout"}
+    # The weights must fit, and mean the same: dropout and the frame's size (which no
+    # weight's shape depends on) may differ, the bound may not.
+    free = ("dropout", "n_freq", "n_columns")
+    theirs = {k: v for k, v in fitted["architecture_"].items() if k not in free}
     theirs["max_attenuation_db"] = meta["params"]["unet"].get("max_attenuation_db")
-    mine = {k: v for k, v in json.loads(json.dumps(architecture)).items() if k != "dropout"}
+    mine = {k: v for k, v in json.loads(json.dumps(architecture)).items() if k not in free}
     mine["max_attenuation_db"] = max_attenuation_db
     if theirs != mine:
         diff = {k: (theirs.get(k), mine.get(k)) for k in mine if theirs.get(k) != mine.get(k)}
@@ -665,10 +673,12 @@ def warm_start(
             f"train (theirs, this one): {diff}."
         )
     scales = Scales(fitted["input_mean_"], fitted["input_scale_"], fitted["target_scale_"])
+    theirs_shape = (fitted["architecture_"].get("n_freq"), fitted["architecture_"].get("n_columns"))
     logger.info(
-        "starting from the weights of %s (trained at %s Hz)",
+        "starting from the weights of %s (trained at %s Hz on frames of %s x %s)",
         path,
         fitted["settings_"]["sample_rate"],
+        *theirs_shape,
     )
     return scales, read_model_weights(path, meta)
 

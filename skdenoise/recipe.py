@@ -75,7 +75,10 @@ RECIPE: dict = {
     "snr_range": (-5.0, 20.0),
     "gain_db_range": (-15.0, 5.0),
     "segment_seconds": 6.0,
-    # the network frame: 128 STFT columns of hop 63 (1.008 s at 8 kHz)
+    # the STFT (Hann window of n_fft samples, hop_length apart) and the network frame: 128
+    # STFT columns of hop 63 (1.008 s at 8 kHz)
+    "n_fft": 255,
+    "hop_length": 63,
     "frame_length": 8064,
     # the saved pipeline's rebuild step and the seed
     "dry": 0.0,

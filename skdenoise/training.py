@@ -112,6 +112,8 @@ def train_model(
     snr_range: tuple[float, float] = RECIPE["snr_range"],
     gain_db_range: tuple[float, float] = RECIPE["gain_db_range"],
     segment_seconds: float = RECIPE["segment_seconds"],
+    n_fft: int = RECIPE["n_fft"],
+    hop_length: int = RECIPE["hop_length"],
     frame_length: int = RECIPE["frame_length"],
     validation_fraction: float = RECIPE["validation_fraction"],
     patience: int = RECIPE["patience"],
@@ -157,9 +159,13 @@ def train_model(
         Ranges (dB) of the SNR and of the random level change of each mixture.
     segment_seconds : float
         Longest speech segment per utterance and epoch.
+    n_fft, hop_length : int
+        STFT window and hop in samples (``n_fft // 2 + 1`` frequency bins). The default,
+        255 and 63, is 128 bins of 31 Hz and a 7.9 ms hop at 8 kHz; at 16 kHz, 510 and 126
+        keep that resolution (256 bins up to 8 kHz), where 255 and 63 halve it.
     frame_length : int
-        Samples per network frame, a multiple of the STFT hop (63): 8064 is 128 columns,
-        1.008 s at 8 kHz and 0.504 s at 16 kHz.
+        Samples per network frame, a multiple of ``hop_length``: 8064 is 128 columns of hop
+        63, 1.008 s at 8 kHz and 0.504 s at 16 kHz (16128 with a hop of 126 at 16 kHz).
     validation_fraction : float
         Share of speakers (and of noise files per category) held out for validation.
     patience : int
@@ -234,6 +240,8 @@ def train_model(
     speech_rows, noise_rows = stream.speech, stream.noise
     pipe = make_denoising_pipeline(
         load__sample_rate=sample_rate,
+        spec__n_fft=n_fft,
+        spec__hop_length=hop_length,
         spec__frame_length=frame_length,
         unet__filters=filters,
         unet__depth=depth,

@@ -417,6 +417,29 @@ def test_train_with_another_frame_length_saves_and_denoises_with_it(tmp_path):
     assert main(bad) != 0
 
 
+def test_train_with_another_stft_saves_and_denoises_with_it(tmp_path):
+    """`--n-fft` and `--hop-length` reach the model's STFT (twice the bins, as a 16 kHz
+    model with the 8 kHz model's bin width has), and the saved model denoises with it."""
+    from skdenoise.pipeline import load_model
+
+    rng = np.random.default_rng(12)
+    for i in range(3):
+        write(tmp_path / "speech" / "a" / f"{i}.wav", harmonic(12000, rng))
+    write(tmp_path / "noise" / "hiss" / "n.wav", 0.1 * rng.standard_normal(16000))
+    args = ["--n-fft", "510", "--hop-length", "126", "--frame-length", "4032"]
+    assert main([*_train_args(tmp_path, 1), *args]) == 0
+    pipe = load_model(tmp_path / "m.npz")
+    spec = pipe.named_steps["spec"]
+    assert (spec.n_fft, spec.hop_length) == (510, 126)
+    assert pipe.named_steps["unet"].settings_.frame_shape == (256, 32)
+    x = harmonic(5000, rng) + 0.05 * rng.standard_normal(5000).astype(np.float32)
+    (y,) = pipe.predict([x], sample_rate=8000)
+    assert y.shape == x.shape and np.all(np.isfinite(y))
+    # a frame that is not a whole number of hops is refused
+    bad = [*_train_args(tmp_path, 1), *args[:4], "--frame-length", "4000"]
+    assert main([*bad, "--out", str(tmp_path / "b.npz")]) != 0
+
+
 def test_train_records_the_over_suppression_weight(tmp_path):
     """`--over-suppression-weight` reaches the magnitude loss's estimator and its model file;
     a weight below 0.1 is refused."""

@@ -443,6 +443,34 @@ def test_warm_start_begins_from_the_given_model(fitted_tiny, tiny_params, tmp_pa
     assert max(differ) > 1e-2  # without it, the network starts elsewhere
 
 
+def test_warm_start_takes_another_frame_size(fitted_tiny, tiny_params, tmp_path):
+    # A 16 kHz network with twice the STFT (256 bins as wide as the 8 kHz one's 128) starts
+    # from the 8 kHz weights: no weight's shape depends on the frame's size.
+    from skdenoise import save_model
+
+    source = save_model(fitted_tiny, tmp_path / "start.npz")
+    noisy, clean = noisy_pairs(seed=32, lengths=(18000, 22000))
+    pipe = make_denoising_pipeline(**tiny_params).set_params(
+        load__array_rate=16000,
+        spec__n_fft=510,
+        spec__hop_length=126,
+        spec__frame_length=16128,
+        unet__init_model=str(source),
+        unet__epochs=1,
+        unet__learning_rate=1e-12,
+    )
+    pipe.fit(noisy, clean)
+    warm = pipe.named_steps["unet"]
+    assert warm.architecture_["n_freq"] == 256
+    assert fitted_tiny.named_steps["unet"].architecture_["n_freq"] == 128
+    for a, b in zip(
+        warm.model_.get_weights(), fitted_tiny.named_steps["unet"].model_.get_weights()
+    ):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    out = pipe.predict(noisy, sample_rate=16000)
+    assert [len(y) for y in out] == [len(x) for x in noisy]
+
+
 def test_warm_start_refuses_another_architecture(fitted_tiny, tiny_params, tmp_path):
     from skdenoise import save_model
 
