@@ -52,3 +52,14 @@ def test_the_prediction_defaults_are_the_estimators():
     assert {p.replace("__", ".") for p in PRESET_PARAMS} <= {
         f"{step}.{name}" for step, names in PREDICTION.items() for name in names
     }
+
+
+def test_the_recipe_stft_is_the_transformers_default():
+    """The recipe's STFT and frame are LogSpectrogram's defaults: a model trained with
+    ``skdenoise train`` and no STFT options reads what the estimator reads by default."""
+    from skdenoise import LogSpectrogram
+
+    params = LogSpectrogram().get_params()
+    assert {k: params[k] for k in ("n_fft", "hop_length", "frame_length")} == {
+        k: RECIPE[k] for k in ("n_fft", "hop_length", "frame_length")
+    }
