@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .model import MAGNITUDE_EXPONENT, WAVEFORM_LOSSES
-from .spectral import BYPASS_RAMP_DB
+from .spectral import BYPASS_RAMP_DB, SpectralSettings
 
 __all__ = [
     "LOSSES",
@@ -75,11 +75,11 @@ RECIPE: dict = {
     "snr_range": (-5.0, 20.0),
     "gain_db_range": (-15.0, 5.0),
     "segment_seconds": 6.0,
-    # the STFT (Hann window of n_fft samples, hop_length apart) and the network frame: 128
-    # STFT columns of hop 63 (1.008 s at 8 kHz)
-    "n_fft": 255,
-    "hop_length": 63,
-    "frame_length": 8064,
+    # the STFT (Hann window of n_fft samples, hop_length apart) and the network frame, as
+    # SpectralSettings defines them: 128 STFT columns of hop 63 (1.008 s at 8 kHz)
+    "n_fft": SpectralSettings.n_fft,
+    "hop_length": SpectralSettings.hop_length,
+    "frame_length": SpectralSettings.frame_length,
     # the saved pipeline's rebuild step and the seed
     "dry": 0.0,
     "random_state": 0,
