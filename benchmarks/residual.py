@@ -77,18 +77,6 @@ def main() -> None:
         gain = np.minimum(np.abs(Y) / np.maximum(np.abs(X), 1e-12), 1.0)
         frame = np.sum(np.abs(S) ** 2, axis=1)
         speech = frame > frame.max() * 10 ** (-SPEECH_WITHIN_DB / 10)
-        if args.oracle_db is not None:
-            for version, out in oracle_versions(X, Y, S, speech, args.oracle_db).items():
-                wave = istft(out.T, settings, len(x)) if version != "model output" else y
-                score_into(scores[version], s, wave, rate, snr)
-            for name, peer in peers.items():
-                z = peer([x])[0]
-                score_into(scores[name], s, z, rate, snr)
-                Z = spectrum(z)
-                scores[name]["pause_in"].append(np.sum(np.abs(N[~speech]) ** 2))
-                scores[name]["pause_out"].append(np.sum(np.abs(Z[~speech]) ** 2))
-            scores["model output"]["pause_in"].append(np.sum(np.abs(N[~speech]) ** 2))
-            scores["model output"]["pause_out"].append(np.sum(np.abs(gain * N)[~speech] ** 2))
         n_in, n_out = np.abs(N) ** 2, np.abs(gain * N) ** 2
         s_in, s_out = np.abs(S) ** 2, np.abs(gain * S) ** 2
         for key in (snr, "all"):
@@ -101,6 +89,18 @@ def main() -> None:
                 s_out[speech].sum(),
             ]
             frames[key] += [(~speech).sum(), speech.size]
+        if args.oracle_db is not None:
+            for version, out in oracle_versions(X, Y, S, speech, args.oracle_db).items():
+                wave = istft(out.T, settings, len(x)) if version != "model output" else y
+                score_into(scores[version], s, wave, rate, snr)
+            pauses_in = n_in[~speech].sum()
+            scores["model output"]["pause_in"].append(pauses_in)
+            scores["model output"]["pause_out"].append(n_out[~speech].sum())
+            for name, peer in peers.items():
+                z = peer([x])[0]
+                score_into(scores[name], s, z, rate, snr)
+                scores[name]["pause_in"].append(pauses_in)
+                scores[name]["pause_out"].append(np.sum(np.abs(spectrum(z)[~speech]) ** 2))
 
     def db(a: float, b: float) -> str:
         return f"{10 * np.log10(a / b):.1f}" if a > 0 and b > 0 else "-"
