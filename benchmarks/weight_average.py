@@ -117,6 +117,12 @@ def selection_sets(
     if held_out_from is not None:
         realistic_speech, realistic_noise = held_out_of_both(val_speech, val_noise, *held_out_from)
     sentences = [r for r in realistic_speech if 2.0 <= float(r.get("duration_s") or 0) <= 12.0]
+    if not sentences:
+        raise SystemExit(
+            f"no validation sentence of 2-12 s to draw the realistic selection set from "
+            f"({len(realistic_speech)} validation rows"
+            + (", held out of both sets of manifests)" if held_out_from is not None else ")")
+        )
     if held_out_from is not None:
         sentences = sentences * -(-n // len(sentences))
     shared = [r for r in val_speech if any(k in r["path"] for k in SHARED)]
