@@ -265,11 +265,11 @@ class LogSpectrogram(_Stateless):
 
     def __init__(
         self,
-        frame_length: int = 8064,
-        n_fft: int = 255,
-        hop_length: int = 63,
-        frame_hop: int | None = None,
-        floor_db: float = -100.0,
+        frame_length: int = SpectralSettings.frame_length,
+        n_fft: int = SpectralSettings.n_fft,
+        hop_length: int = SpectralSettings.hop_length,
+        frame_hop: int | None = SpectralSettings.frame_hop,
+        floor_db: float = SpectralSettings.floor_db,
     ):
         self.frame_length = frame_length
         self.n_fft = n_fft
