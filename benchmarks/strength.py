@@ -26,6 +26,10 @@ the allowed, the one with the highest realistic DNSMOS OVRL (windows 9.01 s apar
 reference's; otherwise the reference stays. Prints the tables (overall and per SNR) and
 writes the model with the chosen setting, and with its presets, each set to strength 1 and
 no expansion unless it already names them (they were chosen so), to ``--out``.
+
+``--peer NAME`` (``peers.py`` names, repeatable) scores peers on the realistic set too and
+prints them beside the strengths (overall and per SNR), to compare with the issue's
+per-SNR targets on the training side; they take no part in the rule above.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
+from peers import load_peers
 from weight_average import paired_mean, score_outputs, selection_sets
 
 
@@ -85,6 +90,12 @@ def main() -> None:
     parser.add_argument("--sample-rate", type=int, default=8000, help="rate of the sets (Hz)")
     parser.add_argument("--out", help="write the model with the chosen strength here")
     parser.add_argument("--save", help="write the table (JSON) here")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        help="peers.py name to score on the realistic set beside the strengths (repeatable)",
+    )
     args = parser.parse_args()
     if args.reference not in args.strengths or 0.0 not in args.expansions:
         parser.error("--strengths must include --reference and --expansions 0 (the rule's)")
@@ -127,6 +138,11 @@ def main() -> None:
         s: {name: {m: paired_mean(v[m], inputs[name][m]) for m in v} for name, v in scores.items()}
         for s, scores in per_file.items()
     }
+    realistic = sets["realistic"]
+    peer_scores = {
+        label: score_outputs(peer([x for x, _ in realistic]), realistic, rate, dnsmos=True)
+        for label, peer in load_peers(args.peer, rate).items()
+    }
     inp = {name: {m: paired_mean(v[m], v[m]) for m in v} for name, v in inputs.items()}
 
     print(
@@ -148,6 +164,12 @@ def main() -> None:
             f"| {label} | {r['pesq']:.3f} | {r['stoi']:.3f} | {r['si_sdr']:.2f} | "
             f"{r['dnsmos_ovrl']:.3f} | {d['pesq']:.3f} | {d['stoi']:.3f} | {d['si_sdr']:.2f} |"
         )
+    for label, v in peer_scores.items():
+        r = {m: paired_mean(v[m], inputs["realistic"][m]) for m in v}
+        print(
+            f"| {label} (peer) | {r['pesq']:.3f} | {r['stoi']:.3f} | {r['si_sdr']:.2f} | "
+            f"{r['dnsmos_ovrl']:.3f} | | | |"
+        )
     groups = sorted(set(snrs["realistic"]))
     for metric in ("pesq", "dnsmos_ovrl"):
         print(f"\nrealistic {metric} by SNR")
@@ -155,6 +177,7 @@ def main() -> None:
         print("|---|" + "---|" * len(groups))
         rows = [("input", inputs["realistic"][metric])]
         rows += [(name(k), per_file[k]["realistic"][metric]) for k in settings]
+        rows += [(f"{label} (peer)", v[metric]) for label, v in peer_scores.items()]
         for label, values in rows:
             cells = [
                 f"{paired_mean(values, inputs['realistic'][metric], snrs['realistic'] == g):.3f}"
