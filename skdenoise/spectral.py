@@ -15,6 +15,7 @@ builds from its parameters: it is the single source of truth for every STFT here
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,14 +154,8 @@ class SpectralSettings:
         return 1 + -(-extra // self.frame_hop_columns)
 
 
-#: Frames per block in :func:`stft` (bounds the float64 temporaries of long recordings).
+#: Frames per block in :func:`stft` (bounds the temporaries of long recordings).
 STFT_BLOCK = 4096
-
-
-def hann_window(n_fft: int) -> np.ndarray:
-    """The periodic Hann window of ``n_fft`` samples (float64), as ``scipy.signal.get_window(
-    "hann", n_fft)`` and librosa use it."""
-    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
 
 
 def stft(waveform: np.ndarray, settings: SpectralSettings, *, center: bool = True) -> np.ndarray:
@@ -182,6 +177,7 @@ def stft(waveform: np.ndarray, settings: SpectralSettings, *, center: bool = Tru
     Returns
     -------
     ndarray of shape (n_freq, n_columns), complex64
+        Column-major (the transpose of a C-ordered array): each column's bins are adjacent.
 
     Examples
     --------
@@ -201,24 +197,58 @@ def stft(waveform: np.ndarray, settings: SpectralSettings, *, center: bool = Tru
         raise ValueError(f"{len(x)} samples are fewer than one STFT window ({n_fft}).")
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
     window = hann_window(n_fft)
-    spec = np.empty((n_fft // 2 + 1, len(frames)), dtype=np.complex64)
+    # Columns are computed, and stored, one after the other: the result is the transpose of
+    # a (n_columns, n_freq) array, so that no copy transposes it. (NumPy's float64 FFT of
+    # these sizes is faster than its float32 one.)
+    columns = np.empty((len(frames), n_fft // 2 + 1), dtype=np.complex64)
     for start in range(0, len(frames), STFT_BLOCK):
         block = frames[start : start + STFT_BLOCK]
-        spec[:, start : start + len(block)] = np.fft.rfft(block * window, axis=1).T
-    return spec
+        columns[start : start + len(block)] = np.fft.rfft(block * window, axis=1)
+    return columns.T
 
 
-def _overlap_add(frames: np.ndarray, hop: int) -> np.ndarray:
-    """Sum of ``frames`` (n_fft, n_frames) placed every ``hop`` samples, length
-    ``n_fft + hop * (n_frames - 1)``; vectorised by slices of ``hop`` rows."""
-    n_fft, n_frames = frames.shape
-    out = np.zeros(hop * n_frames + n_fft, dtype=np.float64)
-    for j in range(0, n_fft, hop):
-        rows = frames[j : j + hop]
-        if len(rows) < hop:
-            rows = np.pad(rows, ((0, hop - len(rows)), (0, 0)))
-        out[j : j + hop * n_frames] += rows.T.reshape(-1)
-    return out[: n_fft + hop * (n_frames - 1)]
+@functools.lru_cache(maxsize=8)
+def hann_window(n_fft: int) -> np.ndarray:
+    """The periodic Hann window of ``n_fft`` samples (float64, read-only, cached), as
+    ``scipy.signal.get_window("hann", n_fft)`` and librosa use it."""
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)
+    window.flags.writeable = False
+    return window
+
+
+@functools.lru_cache(maxsize=8)
+def _window32(n_fft: int) -> np.ndarray:
+    """:func:`hann_window` in float32 (read-only, cached)."""
+    window = hann_window(n_fft).astype(np.float32)
+    window.flags.writeable = False
+    return window
+
+
+@functools.lru_cache(maxsize=8)
+def _window_power_sums(n_fft: int, hop: int) -> np.ndarray:
+    """Cumulative sums over the ``hop``-sample slices of the squared window, shape
+    ``(ceil(n_fft / hop) + 1, hop)``, float64: row ``k`` sums the first ``k`` slices (the
+    window zero-padded to a whole number of slices). Read-only, cached."""
+    n_slices = -(-n_fft // hop)
+    power = np.zeros(n_slices * hop)
+    power[:n_fft] = hann_window(n_fft) ** 2
+    sums = np.zeros((n_slices + 1, hop))
+    np.cumsum(power.reshape(n_slices, hop), axis=0, out=sums[1:])
+    sums.flags.writeable = False
+    return sums
+
+
+def _window_norm(n_fft: int, hop: int, n_frames: int) -> np.ndarray:
+    """The squared window overlap-added over ``n_frames`` frames, as ``(n_frames + n_slices
+    - 1, hop)`` rows of ``hop`` samples (float32), from :func:`_window_power_sums` without
+    adding the frames one by one: row ``r`` holds slices ``max(0, r - n_frames + 1)`` to
+    ``min(n_slices - 1, r)`` of the window."""
+    sums = _window_power_sums(n_fft, hop)
+    n_slices = len(sums) - 1
+    rows = np.arange(n_frames + n_slices - 1)
+    upper = np.minimum(rows + 1, n_slices)
+    lower = np.clip(rows - n_frames + 1, 0, n_slices)
+    return (sums[upper] - sums[lower]).astype(np.float32)
 
 
 def istft(
@@ -255,13 +285,21 @@ def istft(
     True
     """
     n_fft, hop = settings.n_fft, settings.hop_length
-    window = hann_window(n_fft)
     n_frames = spec.shape[1]
-    y = _overlap_add(np.fft.irfft(spec, n=n_fft, axis=0) * window[:, None], hop)
-    norm = _overlap_add(np.repeat((window**2)[:, None], n_frames, axis=1), hop)
-    y, norm = y.astype(np.float32), norm.astype(np.float32)
-    nonzero = norm > np.finfo(np.float32).tiny
-    y[nonzero] /= norm[nonzero]
+    n_slices = -(-n_fft // hop)
+    # Each column's windowed waveform, zero-padded to n_slices slices of hop samples; the
+    # overlap-add then sums slice j of every frame into rows j to j + n_frames - 1 of
+    # hop-sample rows (no copies of the frames).
+    frames = np.zeros((n_frames, n_slices * hop), dtype=np.float32)
+    frames[:, :n_fft] = np.fft.irfft(np.asarray(spec, dtype=np.complex64).T, n=n_fft, axis=1)
+    frames[:, :n_fft] *= _window32(n_fft)
+    slices = frames.reshape(n_frames, n_slices, hop)
+    rows = np.zeros((n_frames + n_slices - 1, hop), dtype=np.float32)
+    for j in range(n_slices):
+        rows[j : j + n_frames] += slices[:, j]
+    norm = _window_norm(n_fft, hop, n_frames)
+    np.divide(rows, norm, out=rows, where=norm > np.finfo(np.float32).tiny)
+    y = rows.reshape(-1)[: n_fft + hop * (n_frames - 1)]
     start = n_fft // 2 if center else 0
     if length is None:
         return y[start : len(y) - start]
@@ -465,8 +503,8 @@ def blend_frames(
     width = settings.frame_columns
     weight = frame_weight(settings)
     stop = first_column + n_columns
-    acc = np.zeros((frames.shape[1], n_columns), dtype=np.float64)
-    norm = np.zeros(n_columns, dtype=np.float64)
+    acc = np.zeros((frames.shape[1], n_columns), dtype=np.float32)
+    norm = np.zeros(n_columns, dtype=np.float32)
     for frame, start in zip(frames, starts):
         lo, hi = max(int(start), first_column), min(int(start) + width, stop)
         if lo >= hi:
@@ -476,7 +514,8 @@ def blend_frames(
         norm[cols] += weight[lo - start : hi - start]
     if not norm.all():
         raise ValueError("some columns are covered by no frame.")
-    return (acc / norm).astype(np.float32)
+    acc /= norm
+    return acc
 
 
 @dataclass(frozen=True)
@@ -634,9 +673,18 @@ def analyse_chunk(
         frames = split_frames(db, settings)
     else:
         frames = np.stack([db[:, s - plan.c_lo : s - plan.c_lo + width] for s in plan.frame_starts])
-    phasors = np.ones_like(spec, dtype=np.complex64)
-    np.divide(spec, magnitude, out=phasors, where=magnitude > 0)
-    return frames, phasors
+    return frames, _phasors(spec, magnitude)
+
+
+def _phasors(spec: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """``spec / magnitude`` as complex64 unit phasors, 1 where the magnitude is 0 (a real
+    reciprocal times the complex values: cheaper than a complex division)."""
+    inverse = np.zeros_like(magnitude, dtype=np.float32)
+    silent = magnitude == 0
+    np.divide(1.0, magnitude, out=inverse, where=~silent)
+    phasors = np.multiply(spec, inverse, dtype=np.complex64)
+    phasors[silent] = 1.0
+    return phasors
 
 
 def synthesise_chunk(
@@ -674,7 +722,9 @@ def synthesise_chunk(
     """
     n_cols = plan.cb - plan.ca
     db = blend_frames(frames_db, plan.frame_starts, settings, plan.ca, n_cols)
-    spec = db_to_magnitude(db) * phase[:, plan.ca - plan.c_lo : plan.cb - plan.c_lo]
+    # Multiplied column by column, the layout of analyse_chunk's phase (and of istft's FFT).
+    magnitude = np.ascontiguousarray(db_to_magnitude(db).T)
+    spec = (magnitude * phase[:, plan.ca - plan.c_lo : plan.cb - plan.c_lo].T).T
     wave = istft(spec, settings, None, center=False)
     # Sample j of ``wave`` is global sample ca * hop - pad + j; zero-padded at the very end
     # of the recording, past the last window.

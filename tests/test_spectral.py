@@ -214,16 +214,17 @@ def test_bad_bypass_is_rejected_with_a_reason(name, bad):
 
 
 @pytest.mark.parametrize("n", [1, 254, 255, 8064, 30_001])
-def test_stft_and_istft_agree_with_librosa(n):
+@pytest.mark.parametrize("n_fft, hop", [(255, 63), (510, 126), (256, 64)])
+def test_stft_and_istft_agree_with_librosa(n, n_fft, hop):
     import warnings
 
     import librosa
 
     from skdenoise.spectral import istft, stft
 
-    settings = SpectralSettings()
+    settings = SpectralSettings(n_fft=n_fft, hop_length=hop, frame_length=128 * hop)
     x = np.random.default_rng(n).standard_normal(n).astype(np.float32)
-    kw = {"n_fft": 255, "hop_length": 63, "window": "hann"}
+    kw = {"n_fft": n_fft, "hop_length": hop, "window": "hann"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # librosa warns that n_fft exceeds a tiny input
         ref = librosa.stft(x, center=True, pad_mode="constant", **kw)
@@ -235,7 +236,16 @@ def test_stft_and_istft_agree_with_librosa(n):
     np.testing.assert_allclose(
         istft(spec, settings, None), librosa.istft(ref, center=True, **kw), atol=1e-5
     )
-    if n >= 255:
+    # Any spectrum, not only an STFT's (the window-power normalisation at both ends), in
+    # either memory layout.
+    rng = np.random.default_rng(n + 1)
+    other = (rng.standard_normal(ref.shape) + 1j * rng.standard_normal(ref.shape)).astype(
+        np.complex64
+    )
+    expected = librosa.istft(other, center=True, length=n, **kw)
+    np.testing.assert_allclose(istft(other, settings, n), expected, atol=1e-5)
+    np.testing.assert_allclose(istft(np.asfortranarray(other), settings, n), expected, atol=1e-5)
+    if n >= n_fft:
         ref = librosa.stft(x, center=False, **kw)
         np.testing.assert_allclose(stft(x, settings, center=False), ref, atol=1e-5)
         np.testing.assert_allclose(
@@ -254,3 +264,18 @@ def test_resample_agrees_with_librosa():
     for a, b in ((44_100, 8000), (8000, 16_000), (16_000, 8000)):
         ref = librosa.resample(x, orig_sr=a, target_sr=b, res_type="soxr_hq")
         np.testing.assert_allclose(resample(x, a, b), ref, atol=1e-6)
+
+
+def test_phase_is_one_where_the_spectrum_is_zero():
+    from skdenoise.spectral import analyse, stft
+
+    settings = SpectralSettings(sample_rate=8000)
+    x = np.zeros(9000, np.float32)
+    x[4000:5000] = np.random.default_rng(0).standard_normal(1000)
+    _, phase = analyse(x, settings)
+    silent = phase == 1.0
+    assert silent[:, 0].all() and silent[:, -1].all()  # windows that hold only zeros
+    np.testing.assert_allclose(np.abs(phase), 1.0, rtol=1e-6)
+    spec = stft(x, settings)
+    moving = np.abs(spec) > 1e-3
+    np.testing.assert_allclose(phase[moving], spec[moving] / np.abs(spec[moving]), rtol=1e-5)
