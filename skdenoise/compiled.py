@@ -21,9 +21,10 @@ import importlib.util
 import json
 import logging
 import os
+import queue
 import sys
-import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -184,16 +185,23 @@ def _default_threads() -> int:
 
 
 class LiteRTRunner:
-    """A LiteRT interpreter for one fixed input shape; calls are serialised by a lock.
+    """LiteRT interpreters for one fixed input shape: one batch per call, or many at once.
 
     Parameters
     ----------
     content : bytes
         The flatbuffer (from :func:`convert`).
     input_shape : tuple of int
-        The shape every call receives; checked against the flatbuffer's input.
+        The shape every batch has; checked against the flatbuffer's input.
     num_threads : int, optional
-        CPU threads of the interpreter; default: the cores this process may use.
+        CPU threads in all; default: the cores this process may use.
+    workers : int
+        Interpreters, each with ``num_threads // workers`` threads (at least one), that run
+        the batches of :meth:`map` side by side. Independent single-threaded interpreters
+        keep every core busy even when other threads of the process (reading, the STFT)
+        take some of them, where one interpreter's threads wait for each other at every
+        layer. A call takes whichever interpreter is free, so calls from several threads are
+        safe.
 
     Examples
     --------
@@ -205,30 +213,61 @@ class LiteRTRunner:
     (1, 128, 128)
     """
 
-    def __init__(self, content: bytes, input_shape: tuple, num_threads: int | None = None):
+    def __init__(
+        self,
+        content: bytes,
+        input_shape: tuple,
+        num_threads: int | None = None,
+        workers: int = 1,
+    ):
         from ai_edge_litert.interpreter import Interpreter
 
-        self._content = content  # the interpreter reads it in place
-        with _stderr_silenced():
-            self._interpreter = Interpreter(
-                model_content=content, num_threads=num_threads or _default_threads()
-            )
-            self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]
-        self._output = self._interpreter.get_output_details()[0]
+        threads = int(num_threads or _default_threads())
+        self.workers = max(1, min(int(workers), threads))
+        self._content = content  # the interpreters read it in place
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(self.workers):
+            with _stderr_silenced():
+                interpreter = Interpreter(
+                    model_content=content, num_threads=max(1, threads // self.workers)
+                )
+                interpreter.allocate_tensors()
+            self._free.put(interpreter)
+        self._input = interpreter.get_input_details()[0]
+        self._output = interpreter.get_output_details()[0]
         if tuple(self._input["shape"]) != tuple(input_shape):
             raise ValueError(
                 f"compiled network takes inputs of shape {tuple(self._input['shape'])}, "
                 f"not {tuple(input_shape)}."
             )
-        self._lock = threading.Lock()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Network output for a batch shaped like ``input_shape`` (float32)."""
-        with self._lock:
-            self._interpreter.set_tensor(self._input["index"], np.asarray(x, np.float32))
-            self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output["index"]).copy()
+        interpreter = self._free.get()
+        try:
+            interpreter.set_tensor(self._input["index"], np.asarray(x, np.float32))
+            interpreter.invoke()
+            return interpreter.get_tensor(self._output["index"]).copy()
+        finally:
+            self._free.put(interpreter)
+
+    def map(self, batches: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Network outputs of many batches, in order, run on all the interpreters at once.
+
+        Parameters
+        ----------
+        batches : sequence of ndarray
+            Each shaped like ``input_shape``.
+
+        Returns
+        -------
+        list of ndarray
+        """
+        if self.workers == 1 or len(batches) < 2:
+            return [self(batch) for batch in batches]
+        # The interpreters release the GIL while they run.
+        with ThreadPoolExecutor(min(self.workers, len(batches)), "skdenoise-litert") as pool:
+            return list(pool.map(self, batches))
 
 
 def compiled_runner(
@@ -236,6 +275,7 @@ def compiled_runner(
     weights: Sequence[np.ndarray],
     input_shape: tuple,
     build_model: Callable[[], object],
+    workers: int = 1,
 ) -> LiteRTRunner:
     """A :class:`LiteRTRunner` of a network, from the cache or converted (and cached) now.
 
@@ -249,6 +289,8 @@ def compiled_runner(
         Fixed input shape, batch first.
     build_model : callable
         Returns the Keras model; called (and TensorFlow imported) only on a cache miss.
+    workers : int
+        Interpreters side by side (see :class:`LiteRTRunner`).
 
     Returns
     -------
@@ -268,12 +310,12 @@ def compiled_runner(
     path = cache_dir() / f"unet-{key}.tflite"
     if path.is_file():
         try:
-            return LiteRTRunner(path.read_bytes(), input_shape)
+            return LiteRTRunner(path.read_bytes(), input_shape, workers=workers)
         except (OSError, ValueError, RuntimeError) as exc:
             logger.warning("compiled model %s is unusable (%s); converting it again", path, exc)
     logger.info("compiling the network for LiteRT (once per model; cached in %s)", path.parent)
     content = convert(build_model(), input_shape)
-    runner = LiteRTRunner(content, input_shape)
+    runner = LiteRTRunner(content, input_shape, workers=workers)
     try:
         with atomic_path(path) as tmp:
             Path(tmp).write_bytes(content)

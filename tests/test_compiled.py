@@ -164,3 +164,31 @@ def test_denoising_a_file_with_a_cached_model_never_imports_tensorflow(model_fil
     assert "XNNPACK" not in run.stderr  # LiteRT's start-up line is kept off the terminal
     out, rate = sf.read(tmp_path / "out.wav")
     assert rate == 8000 and len(out) == 16_000
+
+
+def test_interpreters_side_by_side_give_each_batch_its_own_output(model_file, own_cache):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skdenoise.runner import LITERT_BATCH, NetworkRunner
+
+    unet = load_model(model_file).named_steps["unet"]
+    runner = NetworkRunner(unet.architecture_, unet._network_weights(), backend="litert")
+    assert runner.shape[0] == LITERT_BATCH
+    content = next(iter(own_cache.glob("*.tflite"))).read_bytes()
+    shape = runner.shape
+    one = LiteRTRunner(content, shape, num_threads=1)
+    many = LiteRTRunner(content, shape, num_threads=3, workers=3)
+    assert (one.workers, many.workers) == (1, 3)
+    assert LiteRTRunner(content, shape, num_threads=2, workers=5).workers == 2  # <= threads
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(0, 1, shape).astype(np.float32) for _ in range(7)]
+    expected = [one(b) for b in batches]
+    assert not np.allclose(expected[0], expected[1])  # different inputs, different outputs
+    for got, want in zip(many.map(batches), expected):  # in order
+        np.testing.assert_array_equal(got, want)
+    with ThreadPoolExecutor(4) as pool:  # calls from several threads at once
+        for got, want in zip(pool.map(many, batches), expected):
+            np.testing.assert_array_equal(got, want)
+    # Through the runner: any number of frames, padded to whole batches inside.
+    frames = np.concatenate(batches)[:5]
+    np.testing.assert_allclose(runner(frames), np.concatenate(expected)[:5], atol=1e-6)
