@@ -169,7 +169,7 @@ def model_engine(
     >>> from skdenoise.modelfile import pretrained_path
     >>> engine = model_engine(pretrained_path(16000), preset="asr", dry=0.5)
     >>> engine.dry, engine.bypass_low_snr_db, engine.denoise_frames.strength
-    (0.5, None, 1.0)
+    (0.5, 2.5, 1.0)
     """
     meta = read_model_meta(path)
     params = model_params(meta, preset=preset, path=path)
