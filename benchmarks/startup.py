@@ -6,10 +6,10 @@
 Each checkout's command runs in a fresh process (``PYTHONPATH`` puts the checkout first),
 on one short file (start-up is nearly all of its wall time) and on the folder, the runs of
 the checkouts interleaved so that a busy moment of the machine falls on both. The
-compiled-model cache is filled first and shared (its key is the network's weights), so
-every timed run is a later run, as a user's are. Prints the median and the spread of the
-wall times, the folder's speed in x real time, and the heavy modules each checkout's
-command imports.
+compiled-model cache is filled first for each checkout and shared (its key is the network's
+weights and batch shape), so every timed run is a later run, as a user's are. Prints the
+median and the spread of the wall times, the folder's speed in x real time, and the heavy
+modules each checkout's command imports.
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ def main() -> None:
             ],
         }
         jobs = {k: [*v, *model, "--overwrite", "--no-progress"] for k, v in jobs.items()}
-        first = next(iter(checkouts.values()))
-        timed(first, jobs[next(iter(jobs))], tmp)  # fills the compiled-model cache
+        # Fill the compiled-model cache for every checkout: their graphs may differ (a
+        # different batch is a different entry).
+        for path in checkouts.values():
+            timed(path, jobs[next(iter(jobs))], tmp)
         walls: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.repeats):
             for job, job_args in jobs.items():
