@@ -1,11 +1,13 @@
 """The network runner: LiteRT or TensorFlow behind one call that takes any number of frames.
 
 A :class:`NetworkRunner` runs the U-Net (built from an architecture and weights) on scaled
-frames. The compiled graph has a fixed batch of :data:`INFERENCE_BATCH` frames, so it is
-traced once; the runner cuts any number of frames into such batches and pads the last one
-itself. ``backend="auto"`` runs LiteRT where it is installed and the model was loaded from a
-file (TensorFlow is then never imported), TensorFlow otherwise; a LiteRT failure under
-``"auto"`` falls back to TensorFlow with a warning.
+frames. The compiled graph has a fixed batch (:data:`INFERENCE_BATCH` frames for TensorFlow,
+:data:`LITERT_BATCH` for LiteRT, whose single-threaded interpreters, one per core, run the
+batches of a call side by side), so it is traced once; the runner cuts any number of frames
+into such batches and pads the last one itself. ``backend="auto"`` runs LiteRT where it is
+installed and the model was loaded from a file (TensorFlow is then never imported),
+TensorFlow otherwise; a LiteRT failure under ``"auto"`` falls back to TensorFlow with a
+warning.
 """
 
 from __future__ import annotations
