@@ -678,12 +678,17 @@ def analyse_chunk(
 
 def _phasors(spec: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
     """``spec / magnitude`` as complex64 unit phasors, 1 where the magnitude is 0 (a real
-    reciprocal times the complex values: cheaper than a complex division)."""
+    reciprocal times the complex values: cheaper than a complex division). Magnitudes below
+    float32's smallest normal number, whose reciprocal would overflow, are divided in
+    double precision instead."""
     inverse = np.zeros_like(magnitude, dtype=np.float32)
-    silent = magnitude == 0
-    np.divide(1.0, magnitude, out=inverse, where=~silent)
+    tiny = magnitude < np.finfo(np.float32).tiny
+    np.divide(1.0, magnitude, out=inverse, where=~tiny)
     phasors = np.multiply(spec, inverse, dtype=np.complex64)
-    phasors[silent] = 1.0
+    if tiny.any():
+        small = spec[tiny].astype(np.complex128)
+        modulus = np.abs(small)
+        phasors[tiny] = np.where(modulus > 0, small / np.where(modulus > 0, modulus, 1.0), 1.0)
     return phasors
 
 

@@ -279,3 +279,13 @@ def test_phase_is_one_where_the_spectrum_is_zero():
     spec = stft(x, settings)
     moving = np.abs(spec) > 1e-3
     np.testing.assert_allclose(phase[moving], spec[moving] / np.abs(spec[moving]), rtol=1e-5)
+
+
+def test_phase_of_a_signal_far_below_float32_normal_range_is_finite():
+    from skdenoise.spectral import analyse
+
+    settings = SpectralSettings(sample_rate=8000)
+    x = np.random.default_rng(1).choice([-1e-41, 1e-41], 9000).astype(np.float32)  # subnormal
+    _, phase = analyse(x, settings)
+    assert np.isfinite(phase).all()
+    np.testing.assert_allclose(np.abs(phase), 1.0, rtol=1e-5)
